@@ -1,0 +1,90 @@
+// Semantic profiles: where zoned device families legitimately differ, one table per family.
+//
+// Each field is one "cell" of behaviour that null_blk, NVMe ZNS and SCSI ZBC answer
+// differently. The engine reads the table; it never tests a profile's name. Values are what
+// each family shows through Linux (the kernel is the judge; see ci/vm).
+#pragma once
+
+#include <cerrno>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "zbl/types.h"
+
+namespace zbl::emulated {
+
+// Which implicitly-open zone is closed to make room for a new open.
+enum class EvictPolicy : uint8_t {
+  kRoundRobin,  // null_blk: next implicitly-open zone after the last one closed, by number
+  kOldest,      // NVMe ZNS (QEMU): the zone implicitly opened longest ago
+  kLowest,      // SCSI ZBC (scsi_debug): the lowest-numbered implicitly-open zone
+};
+
+// The write pointer a FULL zone reports.
+enum class FullWritePointer : uint8_t {
+  kCapacityEnd,  // zone start + capacity
+  kZoneEnd,      // zone start + zone length
+};
+
+// What a read of sectors above the write pointer (or never written) returns.
+enum class ReadUnwritten : uint8_t {
+  kZeros,      // zero-filled
+  kError,      // the read fails (ZBC without unrestricted reads)
+};
+
+// A write whose range crosses a zone boundary.
+enum class CrossZoneWrite : uint8_t {
+  kReject,  // the whole request fails, nothing changes
+  kSplit,   // each zone's part is judged on its own (Linux splits bios at zone boundaries)
+};
+
+// An operation that does not apply to a zone's condition: no-op or error.
+enum class Inapplicable : uint8_t { kNoop, kError };
+
+struct Profile {
+  std::string_view name;
+  std::string_view description;
+
+  // close of an open zone whose write pointer is at the zone start: becomes EMPTY or CLOSED.
+  ZoneCondition close_at_start;
+  FullWritePointer full_wp_after_write;
+  FullWritePointer full_wp_after_finish;
+  Inapplicable open_full;
+  Inapplicable close_empty;
+  Inapplicable close_full;
+  // finish of an EMPTY or CLOSED zone needs open/active resources (and may fail for them).
+  bool finish_needs_resources;
+  EvictPolicy evict;
+  // The active check is made before the open check (null_blk); otherwise an implicitly-open
+  // zone is closed first and the active check follows (QEMU ZNS).
+  bool active_check_first;
+  // Closing an implicitly-open zone to make room requires a free active slot (null_blk).
+  bool evict_needs_active_room;
+  // An implicit open (a write) fails on open resources only when explicitly-open zones use
+  // every open slot (ZBC); otherwise implicit opens compete like explicit ones.
+  bool implicit_open_fails_only_on_explicit;
+  // Explicit open fails on open resources only when explicitly-open zones fill max-open (ZBC).
+  bool explicit_open_fails_only_on_explicit;
+  // The device has an active-zone limit at all (ZBC has none).
+  bool has_active_limit;
+  ReadUnwritten read_unwritten;
+  CrossZoneWrite cross_zone_write;
+
+  // errno of each rejected request class.
+  int err_write_violation;     // write not at wp, beyond capacity, to FULL
+  int err_invalid_transition;  // zone op not allowed from the zone's condition
+  int err_conventional_op;     // zone op or append on a conventional zone
+  int err_read_only;           // write or zone op on a READONLY/OFFLINE zone
+  int err_offline_read;        // read of an OFFLINE zone
+  int err_open_resource;       // ETOOMANYREFS
+  int err_active_resource;     // EOVERFLOW
+};
+
+const Profile& NullBlkProfile();
+const Profile& ZnsProfile();
+const Profile& ZbcProfile();
+std::span<const Profile* const> AllProfiles();
+const Profile* FindProfile(std::string_view name);
+
+}  // namespace zbl::emulated

@@ -1,0 +1,16 @@
+// The explicit list of built-in drivers. A new driver is a folder plus one line here.
+#include "emulated/emulated.h"
+#include "zbl/driver.h"
+
+namespace zbl {
+namespace {
+
+const DriverSpec* const kDrivers[] = {
+    &emulated::kEmulatedDriver,
+};
+
+}  // namespace
+
+std::span<const DriverSpec* const> BuiltinDrivers() { return kDrivers; }
+
+}  // namespace zbl
