@@ -3,6 +3,7 @@
 # null_blk, QEMU NVMe ZNS namespaces, a scsi_debug host-managed ZBC disk), runs a host-built
 # COMMAND inside it (the host root is shared read-only; cwd = the host cwd), and exits with the
 # command's status. See ci/vm/README.md.
+# shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 
 ZBL_VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -180,7 +181,7 @@ esac
 results=${results:-$REPO/results/vm}
 mkdir -p "$results" || die "cannot create the results directory $results"
 results=$(cd "$results" && pwd -P)
-[[ $results != *[\'$'\n']* ]] || die "the results path has a quote or newline in it"
+[[ $results != *[\',$'\n']* ]] || die "the results path has a quote, comma or newline in it"
 case $results/ in
   /proc/* | /sys/* | /dev/*) die "--results cannot be under /proc, /sys or /dev" ;;
 esac
