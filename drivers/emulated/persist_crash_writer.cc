@@ -1,6 +1,6 @@
 // Helper of persist_test's crash test: writes and appends to a persistent emulated image with
 // periodic flushes, forever, and after every successful flush prints the write pointer of each
-// zone ("F <zone> <wp>") on stdout; before a reset it prints "R <zone>". The test kills it with
+// zone ("F <zone> <wp>") on stdout; before a reset it prints "R <zone>", and once open "S". The test kills it with
 // SIGKILL at random points and checks the reopened image against what was printed.
 //   persist_crash_writer <option string> <seed>
 #include <unistd.h>
@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   zbl::Backend& dev = **b;
+  std::printf("S\n");  // open: the test's kill timer starts now (startup time varies, e.g. ASan)
+  std::fflush(stdout);
   std::mt19937_64 rng(std::strtoull(argv[2], nullptr, 10));
   const uint64_t zs = dev.limits().zone_size;
   const uint32_t nz = dev.limits().nr_zones;

@@ -130,6 +130,40 @@ TEST_F(PersistTest, CleanCloseWithoutFlushPersists) {
   EXPECT_EQ((*b->ReportZones(7 * kZone, 1))[0].write_pointer, 7 * kZone + (16 << 10));
 }
 
+TEST_F(PersistTest, NonZonedImageKeepsItsData) {
+  {
+    auto b = Open(",model=none,size=4M");
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->model(), ZoneModel::kNone);
+    Write(*b, 3 << 20, 8192);
+    Write(*b, 4096, 4096);
+  }
+  auto b = Open("");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->model(), ZoneModel::kNone);
+  EXPECT_EQ(b->size(), 4u << 20);
+  ExpectData(*b, 3 << 20, 8192);
+  ExpectData(*b, 4096, 4096);
+  EXPECT_EQ(b->ReportZones(0, 1).status().code(), ENOTSUP);
+}
+
+TEST_F(PersistTest, ReadOnlyChildServesReadsAndRefusesWrites) {
+  {
+    auto b = Open();
+    ASSERT_TRUE(b);
+    Write(*b, 2 * kZone, 8192);
+  }
+  auto b = Open(",file.read-only=on");
+  ASSERT_TRUE(b);
+  ExpectData(*b, 2 * kZone, 8192);
+  EXPECT_EQ(b->Write(2 * kZone + 8192, Data(0, 4096).data(), 4096).code(), EROFS);
+  EXPECT_EQ((*b->ReportZones(2 * kZone, 1))[0].write_pointer, 2 * kZone + 8192);
+  // A missing image is not created read-only.
+  auto none = Backend::Open("driver=emulated,file.driver=file,file.read-only=on,file.filename=" +
+                            dir_.File("absent.img"));
+  EXPECT_EQ(none.status().code(), ENOENT);
+}
+
 TEST_F(PersistTest, ConflictingGeometryIsRefusedNamingTheOption) {
   { ASSERT_TRUE(Open()); }
   struct Case {
@@ -331,8 +365,18 @@ Child Spawn(const std::string& opts, uint64_t seed) {
   return {pid, p[0]};
 }
 
-std::string ReadAll(int fd) {
+// Reads up to and including the first newline (the writer's "S" once open).
+std::string ReadLine(int fd) {
   std::string s;
+  char c;
+  while (read(fd, &c, 1) == 1) {
+    s += c;
+    if (c == '\n') break;
+  }
+  return s;
+}
+
+std::string ReadAll(int fd, std::string s = "") {
   char buf[4096];
   for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) s.append(buf, static_cast<size_t>(n));
   close(fd);
@@ -350,12 +394,20 @@ TEST_F(PersistTest, CrashAtRandomPointsKeepsFlushedWritesAndConsistency) {
     SCOPED_TRACE("iteration " + std::to_string(it));
     Child r = Spawn(opts, rng());
     ASSERT_GT(r.pid, 0);
-    std::this_thread::sleep_for(std::chrono::microseconds(2000 + rng() % 60000));
+    // Mostly kill once the writer is open (its startup time varies a lot); sometimes earlier,
+    // while it may be creating or reopening the image.
+    std::string head;
+    if (rng() % 8 == 0) {
+      std::this_thread::sleep_for(std::chrono::microseconds(rng() % 5000));
+    } else {
+      head = ReadLine(r.out);
+      std::this_thread::sleep_for(std::chrono::microseconds(rng() % 50000));
+    }
     kill(r.pid, SIGKILL);
     int status = 0;
     waitpid(r.pid, &status, 0);
     ASSERT_TRUE(WIFSIGNALED(status)) << "the writer stopped by itself, status " << status;
-    std::istringstream lines(ReadAll(r.out));
+    std::istringstream lines(ReadAll(r.out, head));
     std::string line;
     bool flushed = false;
     while (std::getline(lines, line)) {

@@ -62,7 +62,9 @@ class LoopDevice {
         return;
       }
     }
-    dev_ = RunCapture("losetup -f --show '" + backing + "' 2>/dev/null");
+    // Other processes attach loop devices too: a lost race for the free one is retried.
+    for (int attempt = 0; attempt < 5 && dev_.empty(); ++attempt)
+      dev_ = RunCapture("losetup -f --show '" + backing + "' 2>/dev/null");
     if (dev_.empty()) reason_ = "losetup -f --show failed (no free loop device?)";
   }
   ~LoopDevice() {
