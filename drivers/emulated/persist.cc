@@ -197,7 +197,10 @@ bool DecodeRecord(const uint8_t* p, Record* r) {
 class Backing final : public EngineBacking {
  public:
   Backing(Node& child, const Header& h, std::string image)
-      : child_(child), h_(h), image_(std::move(image)), zm_(std::make_unique<ZoneMeta[]>(h.nr_zones)) {}
+      : child_(child),
+        h_(h),
+        image_(std::move(image)),
+        zm_(std::make_unique<ZoneMeta[]>(h.nr_zones)) {}
 
   Status Init() {
     meta_ = AllocAligned(2 * h_.copy_bytes);
@@ -232,7 +235,8 @@ class Backing final : public EngineBacking {
       Record a, b;
       const bool va = DecodeRecord(meta_.get() + z * kRecordBytes, &a);
       const bool vb = DecodeRecord(meta_.get() + h_.copy_bytes + z * kRecordBytes, &b);
-      if (!va && !vb) return Error(EIO, "image {}: both metadata records of zone {} are corrupt", image_, z);
+      if (!va && !vb)
+        return Error(EIO, "image {}: both metadata records of zone {} are corrupt", image_, z);
       const Record& r = !vb || (va && a.seq > b.seq) ? a : b;
       ZoneMeta& m = zm_[z];
       m.seq = r.seq;
@@ -288,7 +292,8 @@ class Backing final : public EngineBacking {
     // Snapshot first: a snapshot's data was written before it, so the data sync covers it.
     snap_.clear();
     for (uint32_t z = 0; z < h_.nr_zones; ++z)
-      if (zm_[z].dirty.load(std::memory_order_acquire) && zm_[z].dirty.exchange(false)) snap_.push_back(z);
+      if (zm_[z].dirty.load(std::memory_order_acquire) && zm_[z].dirty.exchange(false))
+        snap_.push_back(z);
     Status st = child_.Flush();
     if (st.ok() && !snap_.empty()) {
       for (uint32_t z : snap_) StageRecord(z);
@@ -388,12 +393,14 @@ class PersistentNode final : public EngineNode {
     info.Add("profile", std::string(c.profile->name));
     info.Add("model", std::string(ToString(c.model)));
     if (c.model != ZoneModel::kNone) {
-      info.Add("zone capacity", fmt::format("{:#x}", c.zone_capacity ? c.zone_capacity : c.zone_size));
+      info.Add("zone capacity",
+               fmt::format("{:#x}", c.zone_capacity ? c.zone_capacity : c.zone_size));
       info.Add("conventional zones", std::to_string(c.conventional_zones));
     }
-    info.Add("data", fmt::format("persistent image ({}), data at {:#x}", created_ ? "created" : "reopened",
-                                 h.data_offset));
-    info.Add("metadata", fmt::format("2 copies of {} zone records at {:#x}", h.nr_zones, h.meta_offset));
+    info.Add("data", fmt::format("persistent image ({}), data at {:#x}",
+                                 created_ ? "created" : "reopened", h.data_offset));
+    info.Add("metadata",
+             fmt::format("2 copies of {} zone records at {:#x}", h.nr_zones, h.meta_offset));
   }
 
  private:
@@ -402,8 +409,10 @@ class PersistentNode final : public EngineNode {
 };
 
 constexpr std::string_view kGeometryKeys[] = {
-    "model", "profile", "size", "zone-size", "zone-capacity", "conventional-zones",
-    "max-open-zones", "max-active-zones", "max-append-bytes", "block-size"};
+    "model",          "profile",          "size",
+    "zone-size",      "zone-capacity",    "conventional-zones",
+    "max-open-zones", "max-active-zones", "max-append-bytes",
+    "block-size"};
 
 // The header's value of a geometry option, as option text and as shown in messages.
 std::string HeaderValue(const Header& h, std::string_view key, bool human) {
@@ -488,8 +497,10 @@ Result<std::unique_ptr<Node>> OpenPersistent(OpenContext& ctx, const DriverSpec&
   ZBL_RETURN_IF_ERROR(c.Read(0, hb.get(), kHeaderBytes).Annotate("reading the image header"));
   const bool existing = std::memcmp(hb.get(), kMagic, sizeof kMagic) == 0;
   if (!existing && !AllZero(hb.get(), kHeaderBytes))
-    return Error(EINVAL, "{}: {} is not a zbl emulated image (no header) and not empty; "
-                         "refusing to overwrite it", o.context(), name);
+    return Error(EINVAL,
+                 "{}: {} is not a zbl emulated image (no header) and not empty; "
+                 "refusing to overwrite it",
+                 o.context(), name);
   Header image;
   std::vector<std::string_view> given;
   if (existing) {
@@ -521,7 +532,8 @@ Result<std::unique_ptr<Node>> OpenPersistent(OpenContext& ctx, const DriverSpec&
   } else {
     ZBL_RETURN_IF_ERROR(backing->Create(**engine).Annotate(o.context() + ": creating the image"));
   }
-  auto node = std::make_unique<PersistentNode>(spec, std::move(*engine), std::move(backing), !existing);
+  auto node =
+      std::make_unique<PersistentNode>(spec, std::move(*engine), std::move(backing), !existing);
   node->AddChild("file", std::move(*child));
   return std::unique_ptr<Node>(std::move(node));
 }

@@ -13,12 +13,12 @@
 //   [data_offset, +size) data: device offset x is image offset data_offset + x; data_offset is
 //                        rounded up to 1 MiB.
 //
-// Creating vs reopening: a missing image file of a `file` child is created; a child whose first 4 KiB are zeros (an empty file) is initialised
-// (grown with ftruncate when it is a `file`); a valid header is reopened; anything else is
-// refused (EINVAL: not an image, nothing overwritten). Reopening takes the image's geometry for
-// every geometry option not given; a given option that differs is an EINVAL naming it ("image
-// was created with zone-size 64M, options say 32M"). Fault injection (read-only-zones,
-// offline-zones) is per open, not persisted.
+// Creating vs reopening: a missing image file of a `file` child is created; a child whose
+// first 4 KiB are zeros (an empty file) is initialised (grown with ftruncate when it is a
+// `file`); a valid header is reopened; anything else is refused (EINVAL: not an image, nothing
+// overwritten). Reopening takes the image's geometry for every geometry option not given; a given
+// option that differs is an EINVAL naming it ("image was created with zone-size 64M, options say
+// 32M"). Fault injection (read-only-zones, offline-zones) is per open, not persisted.
 //
 // Durability (the promise: every write acknowledged before a successful Flush() survives a
 // crash, and no write pointer is ever past written data):

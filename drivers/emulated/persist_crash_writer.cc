@@ -1,7 +1,8 @@
 // Helper of persist_test's crash test: writes and appends to a persistent emulated image with
 // periodic flushes, forever, and after every successful flush prints the write pointer of each
-// zone ("F <zone> <wp>") on stdout; before a reset it prints "R <zone>", and once open "S". The test kills it with
-// SIGKILL at random points and checks the reopened image against what was printed.
+// zone ("F <zone> <wp>") on stdout; before a reset it prints "R <zone>", and once open "S". The
+// test kills it with SIGKILL at random points and checks the reopened image against what was
+// printed.
 //   persist_crash_writer <option string> <seed>
 #include <unistd.h>
 

@@ -80,9 +80,9 @@ TEST_F(PersistTest, ReopenGivesTheSameReportAndData) {
   {
     auto b = Open();
     ASSERT_TRUE(b);
-    Write(*b, 0, 64 << 10);                   // conventional zone
-    Write(*b, 1 * kZone, 12 << 10);           // implicitly open -> CLOSED after reopen
-    Write(*b, 2 * kZone, kZone);              // FULL
+    Write(*b, 0, 64 << 10);          // conventional zone
+    Write(*b, 1 * kZone, 12 << 10);  // implicitly open -> CLOSED after reopen
+    Write(*b, 2 * kZone, kZone);     // FULL
     Write(*b, 3 * kZone, 8 << 10);
     ASSERT_TRUE(b->ZoneMgmt(ZoneOp::kFinish, 3 * kZone, kZone).ok());  // FULL by finish
     ASSERT_TRUE(b->ZoneMgmt(ZoneOp::kOpen, 4 * kZone, kZone).ok());    // EXP_OPEN, wp at start
@@ -104,7 +104,8 @@ TEST_F(PersistTest, ReopenGivesTheSameReportAndData) {
   for (size_t i = 0; i < after.size(); ++i) {
     Zone want = before[i];
     if (IsOpen(want.condition))
-      want.condition = want.write_pointer == want.start ? ZoneCondition::kEmpty : ZoneCondition::kClosed;
+      want.condition =
+          want.write_pointer == want.start ? ZoneCondition::kEmpty : ZoneCondition::kClosed;
     EXPECT_EQ(after[i], want) << "zone " << i;
   }
   EXPECT_EQ(after[1].condition, ZoneCondition::kClosed);
@@ -251,12 +252,14 @@ bool PunchHoleWorks(const std::string& dir) {
 }
 
 TEST_F(PersistTest, ResetPunchesAHole) {
-  if (!PunchHoleWorks(dir_.path())) GTEST_SKIP() << "the file system of " << dir_.path() << " cannot punch holes";
+  if (!PunchHoleWorks(dir_.path()))
+    GTEST_SKIP() << "the file system of " << dir_.path() << " cannot punch holes";
   auto b = Open();
   ASSERT_TRUE(b);
   Write(*b, 3 * kZone, kZone);
   ASSERT_TRUE(b->Flush().ok());
-  struct stat full {}, reset {};
+  struct stat full {
+  }, reset{};
   ASSERT_EQ(stat(img_.c_str(), &full), 0);
   ASSERT_TRUE(b->ZoneMgmt(ZoneOp::kReset, 3 * kZone, kZone).ok());
   ASSERT_EQ(stat(img_.c_str(), &reset), 0);
@@ -299,8 +302,9 @@ TEST_F(PersistTest, ConcurrentWritersAndFlushes) {
 }
 
 TEST_F(PersistTest, RawOverEmulatedOverFile) {
-  auto b = Backend::Open("driver=raw,file.driver=emulated,file.file.driver=file,file.file.filename=" +
-                         img_ + ",file.size=8M,file.zone-size=1M,file.model=hm");
+  auto b = Backend::Open(
+      "driver=raw,file.driver=emulated,file.file.driver=file,file.file.filename=" + img_ +
+      ",file.size=8M,file.zone-size=1M,file.model=hm");
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   EXPECT_EQ((*b)->GraphString(), "raw -> emulated -> file");
   EXPECT_EQ((*b)->model(), ZoneModel::kHostManaged);
@@ -358,7 +362,8 @@ Child Spawn(const std::string& opts, uint64_t seed) {
     close(p[0]);
     close(p[1]);
     const std::string s = std::to_string(seed);
-    execl(ZBL_PERSIST_WRITER, ZBL_PERSIST_WRITER, opts.c_str(), s.c_str(), static_cast<char*>(nullptr));
+    execl(ZBL_PERSIST_WRITER, ZBL_PERSIST_WRITER, opts.c_str(), s.c_str(),
+          static_cast<char*>(nullptr));
     _exit(127);
   }
   close(p[1]);
@@ -445,7 +450,8 @@ TEST_F(PersistTest, CrashAtRandomPointsKeepsFlushedWritesAndConsistency) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   RecordProperty("iterations_with_flushes", with_flushes);
   EXPECT_GT(with_flushes, kIterations / 4) << "too few runs got as far as a flush to test much";
-  std::printf("crash test: %d iterations (%d with flushes) in %.1f s\n", kIterations, with_flushes, secs);
+  std::printf("crash test: %d iterations (%d with flushes) in %.1f s\n", kIterations, with_flushes,
+              secs);
 }
 
 }  // namespace

@@ -51,7 +51,8 @@ Status TakeCacheGroup(Options& o, bool* direct) {
   auto d = cache->GetBool("direct", false);
   if (!d.ok()) return d.status().Annotate(o.context() + ": option 'cache.direct'");
   *direct = *d;
-  if (!cache->ChildNames().empty()) return Error(EINVAL, "{}: unknown option 'cache.{}.*'", o.context(), cache->ChildNames()[0]);
+  if (!cache->ChildNames().empty())
+    return Error(EINVAL, "{}: unknown option 'cache.{}.*'", o.context(), cache->ChildNames()[0]);
   if (Status st = cache->CheckAllUsed(); !st.ok())
     return Error(EINVAL, "{}: unknown option in group 'cache' ({}); only cache.direct is known",
                  o.context(), st.message());
@@ -87,7 +88,8 @@ Result<FileConfig> ParseConfig(Options& o, bool host_device) {
   auto aio = o.GetChoice("aio", uring ? "io_uring" : "threads", {"io_uring", "threads"});
   if (!aio.ok()) return aio.status();
   if (*aio == "io_uring" && !uring)
-    return Error(ENOTSUP, "{}: aio=io_uring: io_uring is not usable on this kernel (use aio=threads)",
+    return Error(ENOTSUP,
+                 "{}: aio=io_uring: io_uring is not usable on this kernel (use aio=threads)",
                  o.context());
   c.aio = *aio == "io_uring" ? Aio::kIoUring : Aio::kThreads;
   return c;
@@ -102,7 +104,9 @@ Result<std::unique_ptr<Node>> OpenWith(OpenContext& ctx, const DriverSpec& spec,
   return std::unique_ptr<Node>(std::move(*node));
 }
 
-Result<std::unique_ptr<Node>> OpenFile(OpenContext& ctx) { return OpenWith(ctx, kFileDriver, false); }
+Result<std::unique_ptr<Node>> OpenFile(OpenContext& ctx) {
+  return OpenWith(ctx, kFileDriver, false);
+}
 Result<std::unique_ptr<Node>> OpenHostDevice(OpenContext& ctx) {
   return OpenWith(ctx, kHostDeviceDriver, true);
 }
@@ -132,7 +136,8 @@ Result<std::unique_ptr<FileNode>> FileNode::Open(const DriverSpec& spec, const F
   if (fstat(n->fd_, &st) != 0) return ErrnoStatus(errno, fmt::format("fstat '{}'", cfg.filename));
   if (cfg.host_device) {
     if (!S_ISBLK(st.st_mode))
-      return Error(EINVAL, "'{}' is not a block device ('host_device' expects one; use driver=file)",
+      return Error(EINVAL,
+                   "'{}' is not a block device ('host_device' expects one; use driver=file)",
                    cfg.filename);
     ZBL_RETURN_IF_ERROR(n->ProbeBlock(st));
   } else {
@@ -160,8 +165,8 @@ Status FileNode::OpenFd() {
     if (err == EINVAL && cfg_.direct)
       return Error(EINVAL, "cannot open '{}' with cache.direct=on: the filesystem refuses O_DIRECT",
                    cfg_.filename);
-    return ErrnoStatus(err, fmt::format("cannot open '{}'{}", cfg_.filename,
-                                        cfg_.read_only ? " read-only" : ""));
+    return ErrnoStatus(
+        err, fmt::format("cannot open '{}'{}", cfg_.filename, cfg_.read_only ? " read-only" : ""));
   }
   return Status::Ok();
 }
@@ -223,8 +228,8 @@ Status FileNode::Pread(void* buf, size_t len, uint64_t offset) const {
     ssize_t n = pread(fd_, p, len, static_cast<off_t>(offset));
     if (n < 0) {
       if (errno == EINTR) continue;
-      return ErrnoStatus(errno, fmt::format("read of {} bytes at {} from '{}'", len, Hex(offset),
-                                            cfg_.filename));
+      return ErrnoStatus(
+          errno, fmt::format("read of {} bytes at {} from '{}'", len, Hex(offset), cfg_.filename));
     }
     if (n == 0) {  // beyond the end of the file: zeros, as QEMU pads short reads
       std::memset(p, 0, len);
@@ -243,8 +248,8 @@ Status FileNode::Pwrite(const void* buf, size_t len, uint64_t offset) const {
     ssize_t n = pwrite(fd_, p, len, static_cast<off_t>(offset));
     if (n < 0) {
       if (errno == EINTR) continue;
-      return ErrnoStatus(errno, fmt::format("write of {} bytes at {} to '{}'", len, Hex(offset),
-                                            cfg_.filename));
+      return ErrnoStatus(
+          errno, fmt::format("write of {} bytes at {} to '{}'", len, Hex(offset), cfg_.filename));
     }
     if (n == 0)
       return Error(EIO, "write of {} bytes at {} to '{}' made no progress", len, Hex(offset),
@@ -284,14 +289,14 @@ Status FileNode::Discard(uint64_t offset, uint64_t len) {
   if (is_block_) {
     uint64_t range[2] = {offset, len};
     if (ioctl(fd_, BLKDISCARD, range) != 0)
-      return ErrnoStatus(errno, fmt::format("BLKDISCARD {}+{} on '{}'", Hex(offset), Hex(len),
-                                            cfg_.filename));
+      return ErrnoStatus(
+          errno, fmt::format("BLKDISCARD {}+{} on '{}'", Hex(offset), Hex(len), cfg_.filename));
     return Status::Ok();
   }
   if (fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
                 static_cast<off_t>(len)) != 0)
-    return ErrnoStatus(errno, fmt::format("punching a hole {}+{} in '{}'", Hex(offset), Hex(len),
-                                          cfg_.filename));
+    return ErrnoStatus(
+        errno, fmt::format("punching a hole {}+{} in '{}'", Hex(offset), Hex(len), cfg_.filename));
   return Status::Ok();
 }
 
@@ -330,8 +335,9 @@ void FileNode::Describe(NodeInfo& info) const {
   info.Add("zone append", "emulated (write-pointer cache, as QEMU)");
   if (!zbd_vendor_.empty()) info.Add("vendor", zbd_vendor_);
   if (!cfg_.direct)
-    info.Add("warning", "buffered writes to sequential zones: writeback errors surface late; "
-                        "use cache.direct=on");
+    info.Add("warning",
+             "buffered writes to sequential zones: writeback errors surface late; "
+             "use cache.direct=on");
 }
 
 Status Discard(Node& node, uint64_t offset, uint64_t len) {

@@ -175,7 +175,8 @@ TEST_F(FileTest, ConcurrentWritersOnDistinctRanges) {
   for (int t = 0; t < kThreads; ++t) {
     auto d = Pattern(4096, static_cast<uint8_t>(t));
     std::vector<uint8_t> back(4096);
-    ASSERT_TRUE(b->Read((uint64_t{static_cast<uint64_t>(t)} * 64 + 63) * 4096, back.data(), 4096).ok());
+    ASSERT_TRUE(
+        b->Read((uint64_t{static_cast<uint64_t>(t)} * 64 + 63) * 4096, back.data(), 4096).ok());
     EXPECT_EQ(back, d);
   }
 }
@@ -186,7 +187,8 @@ TEST_F(FileTest, DiscardPunchesAHole) {
   auto d = Pattern(1 << 20, 5);
   ASSERT_TRUE(b->Write(0, d.data(), d.size()).ok());
   ASSERT_TRUE(b->Flush().ok());
-  struct stat before {}, after {};
+  struct stat before {
+  }, after{};
   ASSERT_EQ(stat(path_.c_str(), &before), 0);
   Status st = Discard(b->root(), 0, 1 << 20);
   if (st.code() == ENOTSUP) GTEST_SKIP() << "punch hole unsupported here: " << st.ToString();

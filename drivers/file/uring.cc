@@ -96,9 +96,15 @@ class UringQueue final : public IoQueue {
     auto* p = static_cast<uint8_t*>(r->buf) + s.done;
     const unsigned left = static_cast<unsigned>(r->len - s.done);
     switch (r->op) {
-      case IoRequest::Op::kRead: io_uring_prep_read(sqe, node_.fd(), p, left, r->offset + s.done); break;
-      case IoRequest::Op::kWrite: io_uring_prep_write(sqe, node_.fd(), p, left, r->offset + s.done); break;
-      default: io_uring_prep_fsync(sqe, node_.fd(), IORING_FSYNC_DATASYNC); break;
+      case IoRequest::Op::kRead:
+        io_uring_prep_read(sqe, node_.fd(), p, left, r->offset + s.done);
+        break;
+      case IoRequest::Op::kWrite:
+        io_uring_prep_write(sqe, node_.fd(), p, left, r->offset + s.done);
+        break;
+      default:
+        io_uring_prep_fsync(sqe, node_.fd(), IORING_FSYNC_DATASYNC);
+        break;
     }
     io_uring_sqe_set_data64(sqe, slot);
   }

@@ -24,8 +24,7 @@ std::string Hex(uint64_t v) { return fmt::format("{:#x}", v); }
 Result<std::string> ReadAttr(const std::string& dir, const char* name) {
   std::ifstream in(dir + "/" + name);
   std::string s;
-  if (!in || !std::getline(in, s))
-    return Error(ENOENT, "cannot read {}/{}", dir, name);
+  if (!in || !std::getline(in, s)) return Error(ENOENT, "cannot read {}/{}", dir, name);
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
 }
@@ -52,10 +51,14 @@ ZonedGeometry NotZoned(std::string reason) {
 
 zbd_zone_op ToZbd(ZoneOp op) {
   switch (op) {
-    case ZoneOp::kOpen: return ZBD_OP_OPEN;
-    case ZoneOp::kClose: return ZBD_OP_CLOSE;
-    case ZoneOp::kFinish: return ZBD_OP_FINISH;
-    case ZoneOp::kReset: break;
+    case ZoneOp::kOpen:
+      return ZBD_OP_OPEN;
+    case ZoneOp::kClose:
+      return ZBD_OP_CLOSE;
+    case ZoneOp::kFinish:
+      return ZBD_OP_FINISH;
+    case ZoneOp::kReset:
+      break;
   }
   return ZBD_OP_RESET;
 }
@@ -82,9 +85,10 @@ ZonedGeometry ProbeZonedSysfs(const std::string& dir, uint64_t size, uint32_t lb
   if (!chunk.ok()) return NotZoned(chunk.status().message());
   g.zone_size = *chunk * 512;
   if (g.zone_size == 0 || g.zone_size % lbs != 0 || g.zone_size > size)
-    return NotZoned(fmt::format("invalid zone size {} (queue/chunk_sectors {}) for logical block "
-                                "size {} and device size {}",
-                                g.zone_size, *chunk, lbs, size));
+    return NotZoned(
+        fmt::format("invalid zone size {} (queue/chunk_sectors {}) for logical block "
+                    "size {} and device size {}",
+                    g.zone_size, *chunk, lbs, size));
   auto nr = ReadNum(dir, "nr_zones");
   if (!nr.ok()) return NotZoned(nr.status().message());
   const uint64_t expect = (size + g.zone_size - 1) / g.zone_size;
@@ -113,7 +117,8 @@ uint64_t FileNode::ZoneLen(uint64_t z) const {
 }
 
 void FileNode::ProbeZoned(const struct stat& st) {
-  const std::string base = fmt::format("/sys/dev/block/{}:{}", major(st.st_rdev), minor(st.st_rdev));
+  const std::string base =
+      fmt::format("/sys/dev/block/{}:{}", major(st.st_rdev), minor(st.st_rdev));
   const bool partition = access((base + "/partition").c_str(), F_OK) == 0;
   const std::string queue = base + (partition ? "/../queue" : "/queue");
   geo_ = ProbeZonedSysfs(queue, size_, lbs_);
@@ -142,7 +147,8 @@ Status FileNode::OpenZbd() {
                     : info.model == ZBD_DM_HOST_AWARE ? ZoneModel::kHostAware
                                                       : ZoneModel::kNone;
   if (model != geo_.model)
-    return Error(EINVAL, "libzbd says model {}, sysfs says {}", ToString(model), ToString(geo_.model));
+    return Error(EINVAL, "libzbd says model {}, sysfs says {}", ToString(model),
+                 ToString(geo_.model));
   const uint64_t zbd_zone_size = info.zone_size;
   const uint32_t zbd_nr_zones = info.nr_zones;
   if (zbd_zone_size != geo_.zone_size || zbd_nr_zones != geo_.nr_zones)
@@ -234,7 +240,8 @@ Status FileNode::ZoneMgmt(ZoneOp op, uint64_t offset, uint64_t len) {
   // Appends hold one zone lock; taking the range in ascending order cannot deadlock with them.
   for (uint64_t z = first; z <= last; ++z) zone_mu_[z].lock();
   Status result;
-  if (zbd_zones_operation(zbd_fd_, ToZbd(op), static_cast<off_t>(offset), static_cast<off_t>(len)) != 0) {
+  if (zbd_zones_operation(zbd_fd_, ToZbd(op), static_cast<off_t>(offset),
+                          static_cast<off_t>(len)) != 0) {
     result = ErrnoStatus(errno, fmt::format("zone {} {}+{} on '{}'", ToString(op), Hex(offset),
                                             Hex(len), cfg_.filename));
     Status st = RefreshWps(first, last - first + 1);
@@ -261,14 +268,19 @@ Result<uint64_t> FileNode::ZoneAppend(uint64_t zone_offset, const void* buf, siz
   if (cfg_.read_only) return RefuseReadOnly("zone append");
   const uint64_t z = zone_offset / geo_.zone_size;
   if (types_[z] == static_cast<uint8_t>(ZoneType::kConventional))
-    return Error(EIO, "zone append to conventional zone {}: host_device emulates append on "
-                      "sequential zones only", z);
+    return Error(EIO,
+                 "zone append to conventional zone {}: host_device emulates append on "
+                 "sequential zones only",
+                 z);
   std::lock_guard<std::mutex> lk(zone_mu_[z]);
   const uint64_t wp = wps_[z].load(std::memory_order_acquire);
-  if (wp == kInvalidWritePointer) return Error(EIO, "zone append to zone {}: read-only or offline", z);
+  if (wp == kInvalidWritePointer)
+    return Error(EIO, "zone append to zone {}: read-only or offline", z);
   if (wp + len > zone_offset + caps_[z])
-    return Error(EIO, "zone append of {} bytes at write pointer {} exceeds the capacity of zone {} "
-                      "(ends at {})", len, Hex(wp), z, Hex(zone_offset + caps_[z]));
+    return Error(EIO,
+                 "zone append of {} bytes at write pointer {} exceeds the capacity of zone {} "
+                 "(ends at {})",
+                 len, Hex(wp), z, Hex(zone_offset + caps_[z]));
   if (Status st = Pwrite(buf, len, wp); !st.ok()) {
     Status refresh = RefreshWps(z, 1);
     (void)refresh;

@@ -98,7 +98,8 @@ class RawNode final : public Node {
 
 Status CheckWindow(const Options& o, const Limits& c, uint64_t offset, uint64_t size) {
   if (offset > c.size)
-    return Error(EINVAL, "{}: offset {} is beyond the end of the child ({})", o.context(), offset, c.size);
+    return Error(EINVAL, "{}: offset {} is beyond the end of the child ({})", o.context(), offset,
+                 c.size);
   if (size > c.size - offset)
     return Error(EINVAL, "{}: offset {} + size {} is beyond the end of the child ({})", o.context(),
                  offset, size, c.size);
@@ -138,7 +139,8 @@ Result<std::unique_ptr<Node>> OpenRaw(OpenContext& ctx) {
 
 const DriverSpec kRawDriver{
     .name = "raw",
-    .description = "raw format over a file child: pass-through, with an optional offset/size window",
+    .description =
+        "raw format over a file child: pass-through, with an optional offset/size window",
     .options = kOptions,
     .open = OpenRaw,
 };

@@ -67,7 +67,8 @@ TEST(Raw, PassesEveryZoneOpThrough) {
   EXPECT_EQ(*zones, child);
   EXPECT_EQ((*zones)[3].condition, ZoneCondition::kExplicitOpen);
   EXPECT_EQ((*zones)[4].condition, ZoneCondition::kFull);
-  EXPECT_EQ(b->ZoneMgmt(ZoneOp::kReset, 0, kZone).code(), direct->ZoneMgmt(ZoneOp::kReset, 0, kZone).code());
+  EXPECT_EQ(b->ZoneMgmt(ZoneOp::kReset, 0, kZone).code(),
+            direct->ZoneMgmt(ZoneOp::kReset, 0, kZone).code());
   ASSERT_TRUE(b->ZoneResetAll().ok());
   auto after = b->ReportZones(0, 0);
   ASSERT_TRUE(after.ok());
@@ -130,7 +131,8 @@ TEST(Raw, WindowOptionErrors) {
     EXPECT_NE(b.status().message().find(c.says), std::string::npos) << b.status().ToString();
   }
   // A window that ends at the child's end may end in a runt zone.
-  auto runt = OpenOk("driver=raw,file.driver=emulated,file.size=15872K,file.zone-size=1M,offset=2M");
+  auto runt =
+      OpenOk("driver=raw,file.driver=emulated,file.size=15872K,file.zone-size=1M,offset=2M");
   ASSERT_TRUE(runt);
   EXPECT_EQ(runt->limits().nr_zones, 14u);
   EXPECT_EQ(Backend::Open("driver=raw").status().code(), EINVAL);  // no child
