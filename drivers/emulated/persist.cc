@@ -34,7 +34,9 @@ constexpr std::array<uint32_t, 256> MakeCrcTable() {
   std::array<uint32_t, 256> t{};
   for (uint32_t i = 0; i < 256; ++i) {
     uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0x82F63B78u ^ (c >> 1) : c >> 1;
+    for (int k = 0; k < 8; ++k) {
+      c = (c & 1) ? 0x82F63B78u ^ (c >> 1) : c >> 1;
+    }
     t[i] = c;
   }
   return t;
@@ -44,31 +46,47 @@ constexpr std::array<uint32_t, 256> kCrcTable = MakeCrcTable();
 // CRC-32C; the all-zero record does not check (so never-written records read as invalid).
 uint32_t Crc32c(const uint8_t* p, size_t n) {
   uint32_t c = ~0u;
-  for (size_t i = 0; i < n; ++i) c = kCrcTable[(c ^ p[i]) & 0xff] ^ (c >> 8);
+  for (size_t i = 0; i < n; ++i) {
+    c = kCrcTable[(c ^ p[i]) & 0xff] ^ (c >> 8);
+  }
   return ~c;
 }
 
 void Put32(uint8_t* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+  for (int i = 0; i < 4; ++i) {
+    p[i] = static_cast<uint8_t>(v >> (8 * i));
+  }
 }
 void Put64(uint8_t* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+  for (int i = 0; i < 8; ++i) {
+    p[i] = static_cast<uint8_t>(v >> (8 * i));
+  }
 }
 uint32_t Get32(const uint8_t* p) {
   uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= uint32_t{p[i]} << (8 * i);
+  for (int i = 0; i < 4; ++i) {
+    v |= uint32_t{p[i]} << (8 * i);
+  }
   return v;
 }
 uint64_t Get64(const uint8_t* p) {
   uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= uint64_t{p[i]} << (8 * i);
+  for (int i = 0; i < 8; ++i) {
+    v |= uint64_t{p[i]} << (8 * i);
+  }
   return v;
 }
 
 std::string HumanSize(uint64_t v) {
-  if (v != 0 && v % (uint64_t{1} << 30) == 0) return fmt::format("{}G", v >> 30);
-  if (v != 0 && v % (uint64_t{1} << 20) == 0) return fmt::format("{}M", v >> 20);
-  if (v != 0 && v % (uint64_t{1} << 10) == 0) return fmt::format("{}K", v >> 10);
+  if (v != 0 && v % (uint64_t{1} << 30) == 0) {
+    return fmt::format("{}G", v >> 30);
+  }
+  if (v != 0 && v % (uint64_t{1} << 20) == 0) {
+    return fmt::format("{}M", v >> 20);
+  }
+  if (v != 0 && v % (uint64_t{1} << 10) == 0) {
+    return fmt::format("{}K", v >> 10);
+  }
   return std::to_string(v);
 }
 
@@ -83,7 +101,9 @@ struct AlignedFree {
 using AlignedBuf = std::unique_ptr<uint8_t, AlignedFree>;
 AlignedBuf AllocAligned(uint64_t n) {
   void* p = std::aligned_alloc(4096, RoundUp(std::max<uint64_t>(n, 1), 4096));
-  if (p) std::memset(p, 0, RoundUp(std::max<uint64_t>(n, 1), 4096));
+  if (p) {
+    std::memset(p, 0, RoundUp(std::max<uint64_t>(n, 1), 4096));
+  }
   return AlignedBuf(static_cast<uint8_t*>(p));
 }
 
@@ -141,11 +161,13 @@ void EncodeHeader(const Header& h, uint8_t* b) {
 
 Result<Header> DecodeHeader(const uint8_t* b, std::string_view image) {
   const uint32_t version = Get32(b + 8);
-  if (version != kVersion)
+  if (version != kVersion) {
     return Error(EINVAL, "image {} has format version {}; this build reads version {}", image,
                  version, kVersion);
-  if (Get32(b + kHeaderCrcAt) != Crc32c(b, kHeaderCrcAt))
+  }
+  if (Get32(b + kHeaderCrcAt) != Crc32c(b, kHeaderCrcAt)) {
     return Error(EIO, "image {}: header checksum mismatch (corrupt image)", image);
+  }
   Header h;
   h.model = static_cast<ZoneModel>(b[12]);
   h.profile.assign(reinterpret_cast<const char*>(b + 14), std::min<size_t>(b[13], 32));
@@ -162,10 +184,12 @@ Result<Header> DecodeHeader(const uint8_t* b, std::string_view image) {
   h.copy_bytes = Get64(b + 112);
   h.data_offset = Get64(b + 120);
   if (h.model != ZoneModel::kNone && h.model != ZoneModel::kHostManaged &&
-      h.model != ZoneModel::kHostAware)
+      h.model != ZoneModel::kHostAware) {
     return Error(EIO, "image {}: header has an unknown zoned model {}", image, b[12]);
-  if (!FindProfile(h.profile))
+  }
+  if (!FindProfile(h.profile)) {
     return Error(EIO, "image {}: header names an unknown profile '{}'", image, h.profile);
+  }
   return h;
 }
 
@@ -184,7 +208,9 @@ void EncodeRecord(const Record& r, uint8_t* p) {
 }
 
 bool DecodeRecord(const uint8_t* p, Record* r) {
-  if (Get32(p + 28) != Crc32c(p, 28)) return false;
+  if (Get32(p + 28) != Crc32c(p, 28)) {
+    return false;
+  }
   r->seq = Get64(p);
   r->wp = Get64(p + 8);
   r->data_end = Get64(p + 16);
@@ -204,7 +230,9 @@ class Backing final : public EngineBacking {
 
   Status Init() {
     meta_ = AllocAligned(2 * h_.copy_bytes);
-    if (!meta_) return Error(ENOMEM, "allocating {} bytes of zone metadata", 2 * h_.copy_bytes);
+    if (!meta_) {
+      return Error(ENOMEM, "allocating {} bytes of zone metadata", 2 * h_.copy_bytes);
+    }
     return Status::Ok();
   }
 
@@ -220,7 +248,9 @@ class Backing final : public EngineBacking {
     ZBL_RETURN_IF_ERROR(child_.Write(h_.meta_offset, meta_.get(), 2 * h_.copy_bytes));
     ZBL_RETURN_IF_ERROR(child_.Flush());
     AlignedBuf hb = AllocAligned(kHeaderBytes);
-    if (!hb) return Error(ENOMEM, "allocating the image header");
+    if (!hb) {
+      return Error(ENOMEM, "allocating the image header");
+    }
     EncodeHeader(h_, hb.get());
     ZBL_RETURN_IF_ERROR(child_.Write(0, hb.get(), kHeaderBytes));
     return child_.Flush();
@@ -235,8 +265,9 @@ class Backing final : public EngineBacking {
       Record a, b;
       const bool va = DecodeRecord(meta_.get() + z * kRecordBytes, &a);
       const bool vb = DecodeRecord(meta_.get() + h_.copy_bytes + z * kRecordBytes, &b);
-      if (!va && !vb)
+      if (!va && !vb) {
         return Error(EIO, "image {}: both metadata records of zone {} are corrupt", image_, z);
+      }
       const Record& r = !vb || (va && a.seq > b.seq) ? a : b;
       ZoneMeta& m = zm_[z];
       m.seq = r.seq;
@@ -244,13 +275,16 @@ class Backing final : public EngineBacking {
         SetMeta(m, e.GetZoneState(z));
         continue;
       }
-      if (r.cond != ZC::kEmpty && !IsActive(r.cond) && r.cond != ZC::kFull)
+      if (r.cond != ZC::kEmpty && !IsActive(r.cond) && r.cond != ZC::kFull) {
         return Error(EIO, "image {}: zone {} record has an invalid condition {:#x}", image_, z,
                      static_cast<unsigned>(r.cond));
+      }
       ZBL_RETURN_IF_ERROR(e.RestoreZone(z, {r.cond, r.wp, r.data_end}).Annotate("image " + image_));
       const ZoneState now = e.GetZoneState(z);
       SetMeta(m, now);
-      if (now.cond != r.cond) m.dirty.store(true, std::memory_order_relaxed);
+      if (now.cond != r.cond) {
+        m.dirty.store(true, std::memory_order_relaxed);
+      }
     }
     return Status::Ok();
   }
@@ -291,18 +325,29 @@ class Backing final : public EngineBacking {
     std::lock_guard<std::mutex> meta(meta_mu_);
     // Snapshot first: a snapshot's data was written before it, so the data sync covers it.
     snap_.clear();
-    for (uint32_t z = 0; z < h_.nr_zones; ++z)
-      if (zm_[z].dirty.load(std::memory_order_acquire) && zm_[z].dirty.exchange(false))
+    for (uint32_t z = 0; z < h_.nr_zones; ++z) {
+      if (zm_[z].dirty.load(std::memory_order_acquire) && zm_[z].dirty.exchange(false)) {
         snap_.push_back(z);
+      }
+    }
     Status st = child_.Flush();
     if (st.ok() && !snap_.empty()) {
-      for (uint32_t z : snap_) StageRecord(z);
+      for (uint32_t z : snap_) {
+        StageRecord(z);
+      }
       st = WriteStaged();
-      if (st.ok()) st = child_.Flush();
+      if (st.ok()) {
+        st = child_.Flush();
+      }
     }
-    if (!st.ok())
-      for (uint32_t z : snap_) zm_[z].dirty.store(true, std::memory_order_relaxed);
-    if (st.ok()) ++flushes_;
+    if (!st.ok()) {
+      for (uint32_t z : snap_) {
+        zm_[z].dirty.store(true, std::memory_order_relaxed);
+      }
+    }
+    if (st.ok()) {
+      ++flushes_;
+    }
     return st;
   }
 
@@ -349,10 +394,14 @@ class Backing final : public EngineBacking {
     Status result;
     for (size_t i = 0; i < blocks_.size();) {
       size_t j = i + 1;
-      while (j < blocks_.size() && blocks_[j] == blocks_[j - 1] + 1) ++j;
+      while (j < blocks_.size() && blocks_[j] == blocks_[j - 1] + 1) {
+        ++j;
+      }
       const uint64_t off = blocks_[i] * kMetaBlock;
       Status st = child_.Write(h_.meta_offset + off, meta_.get() + off, (j - i) * kMetaBlock);
-      if (!st.ok() && result.ok()) result = std::move(st);
+      if (!st.ok() && result.ok()) {
+        result = std::move(st);
+      }
       i = j;
     }
     blocks_.clear();
@@ -417,15 +466,33 @@ constexpr std::string_view kGeometryKeys[] = {
 // The header's value of a geometry option, as option text and as shown in messages.
 std::string HeaderValue(const Header& h, std::string_view key, bool human) {
   auto num = [&](uint64_t v) { return human ? HumanSize(v) : std::to_string(v); };
-  if (key == "model") return std::string(ModelKey(h.model));
-  if (key == "profile") return h.profile;
-  if (key == "size") return num(h.size);
-  if (key == "zone-size") return num(h.zone_size);
-  if (key == "zone-capacity") return num(h.zone_capacity ? h.zone_capacity : h.zone_size);
-  if (key == "conventional-zones") return std::to_string(h.conventional_zones);
-  if (key == "max-open-zones") return std::to_string(h.max_open);
-  if (key == "max-active-zones") return std::to_string(h.max_active);
-  if (key == "max-append-bytes") return num(h.max_append);
+  if (key == "model") {
+    return std::string(ModelKey(h.model));
+  }
+  if (key == "profile") {
+    return h.profile;
+  }
+  if (key == "size") {
+    return num(h.size);
+  }
+  if (key == "zone-size") {
+    return num(h.zone_size);
+  }
+  if (key == "zone-capacity") {
+    return num(h.zone_capacity ? h.zone_capacity : h.zone_size);
+  }
+  if (key == "conventional-zones") {
+    return std::to_string(h.conventional_zones);
+  }
+  if (key == "max-open-zones") {
+    return std::to_string(h.max_open);
+  }
+  if (key == "max-active-zones") {
+    return std::to_string(h.max_active);
+  }
+  if (key == "max-append-bytes") {
+    return num(h.max_append);
+  }
   return num(h.block_size);
 }
 
@@ -436,7 +503,9 @@ void FillFromHeader(Options& o, const Header& h, std::vector<std::string_view>* 
       given->push_back(key);
       continue;
     }
-    if (key == "zone-capacity" && h.zone_capacity == 0) continue;
+    if (key == "zone-capacity" && h.zone_capacity == 0) {
+      continue;
+    }
     o.Set(std::string(key), HeaderValue(h, key, false));
   }
 }
@@ -445,18 +514,22 @@ Status CheckConflicts(const Header& image, const Header& opts,
                       const std::vector<std::string_view>& given, std::string_view name) {
   for (std::string_view key : given) {
     const std::string a = HeaderValue(image, key, true), b = HeaderValue(opts, key, true);
-    if (a != b)
+    if (a != b) {
       return Error(EINVAL, "image {} was created with {} {}, options say {}", name, key, a, b);
+    }
   }
   return Status::Ok();
 }
 
 Status EnsureSize(Node& child, uint64_t need, std::string_view name) {
-  if (child.limits().size >= need) return Status::Ok();
+  if (child.limits().size >= need) {
+    return Status::Ok();
+  }
   Status st = file::Resize(child, need);
-  if (st.code() == ENOTSUP)
+  if (st.code() == ENOTSUP) {
     return Error(ENOSPC, "image {} needs {} bytes; the '{}' child has {}", name, need,
                  child.driver_name(), child.limits().size);
+  }
   return st;
 }
 
@@ -466,11 +539,17 @@ bool AllZero(const uint8_t* p, size_t n) {
 
 // A missing image file is created empty (then initialised), as null_blk needs no setup either.
 Status CreateMissingFile(const Options* co) {
-  if (!co || !co->Has("filename") || *co->GetString("driver", "") != "file") return Status::Ok();
+  if (!co || !co->Has("filename") || *co->GetString("driver", "") != "file") {
+    return Status::Ok();
+  }
   auto ro = co->GetBool("read-only", false);
-  if (!ro.ok() || *ro) return Status::Ok();  // the child reports it
+  if (!ro.ok() || *ro) {
+    return Status::Ok();  // the child reports it
+  }
   const std::string path = *co->GetString("filename", "");
-  if (path.empty()) return Status::Ok();
+  if (path.empty()) {
+    return Status::Ok();
+  }
   int fd = open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
   if (fd >= 0) {
     close(fd);
@@ -486,47 +565,61 @@ Result<std::unique_ptr<Node>> OpenPersistent(OpenContext& ctx, const DriverSpec&
   Options& o = ctx.options();
   ZBL_RETURN_IF_ERROR(CreateMissingFile(o.Child("file")));
   auto child = ctx.OpenChild("file", true);
-  if (!child.ok()) return child.status();
+  if (!child.ok()) {
+    return child.status();
+  }
   Node& c = **child;
   std::string name = fmt::format("'{}'", c.driver_name());
-  if (const Options* co = o.Child("file"); co && co->Has("filename"))
+  if (const Options* co = o.Child("file"); co && co->Has("filename")) {
     name = "'" + *co->GetString("filename", "") + "'";
+  }
 
   AlignedBuf hb = AllocAligned(kHeaderBytes);
-  if (!hb) return Error(ENOMEM, "allocating the image header");
+  if (!hb) {
+    return Error(ENOMEM, "allocating the image header");
+  }
   ZBL_RETURN_IF_ERROR(c.Read(0, hb.get(), kHeaderBytes).Annotate("reading the image header"));
   const bool existing = std::memcmp(hb.get(), kMagic, sizeof kMagic) == 0;
-  if (!existing && !AllZero(hb.get(), kHeaderBytes))
+  if (!existing && !AllZero(hb.get(), kHeaderBytes)) {
     return Error(EINVAL,
                  "{}: {} is not a zbl emulated image (no header) and not empty; "
                  "refusing to overwrite it",
                  o.context(), name);
+  }
   Header image;
   std::vector<std::string_view> given;
   if (existing) {
     auto h = DecodeHeader(hb.get(), name);
-    if (!h.ok()) return h.status();
+    if (!h.ok()) {
+      return h.status();
+    }
     image = *h;
     FillFromHeader(o, image, &given);
   }
   auto cfg = ParseEngineConfig(o);
-  if (!cfg.ok()) return cfg.status();
+  if (!cfg.ok()) {
+    return cfg.status();
+  }
   const Header want = FromConfig(*cfg);
   if (existing) {
     ZBL_RETURN_IF_ERROR(CheckConflicts(image, want, given, name).Annotate(o.context()));
-    if (image.nr_zones != want.nr_zones || image.data_offset != want.data_offset)
+    if (image.nr_zones != want.nr_zones || image.data_offset != want.data_offset) {
       return Error(EIO, "{}: image {} header layout is inconsistent", o.context(), name);
+    }
   }
   const uint32_t align = c.limits().request_alignment;
-  if (cfg->block_size % align != 0 || kMetaBlock % align != 0)
+  if (cfg->block_size % align != 0 || kMetaBlock % align != 0) {
     return Error(EINVAL, "{}: block-size {} is not a multiple of the child's {}-byte alignment",
                  o.context(), cfg->block_size, align);
+  }
   ZBL_RETURN_IF_ERROR(EnsureSize(c, want.image_bytes(), name).Annotate(o.context()));
 
   auto backing = std::make_unique<Backing>(c, want, name);
   ZBL_RETURN_IF_ERROR(backing->Init());
   auto engine = Engine::Create(*cfg, backing.get());
-  if (!engine.ok()) return engine.status().Annotate(o.context());
+  if (!engine.ok()) {
+    return engine.status().Annotate(o.context());
+  }
   if (existing) {
     ZBL_RETURN_IF_ERROR(backing->Load(**engine, *cfg).Annotate(o.context()));
   } else {

@@ -21,7 +21,9 @@ inline uint64_t FirstMismatch(const uint8_t* buf, uint64_t offset, uint64_t len)
   for (uint64_t i = 0; i < len; i += 8) {
     uint64_t w;
     std::memcpy(&w, buf + i, 8);
-    if (w != PatternWord(offset + i)) return offset + i;
+    if (w != PatternWord(offset + i)) {
+      return offset + i;
+    }
   }
   return offset + len;
 }

@@ -103,9 +103,10 @@ TEST_F(PersistTest, ReopenGivesTheSameReportAndData) {
   ASSERT_EQ(after.size(), before.size());
   for (size_t i = 0; i < after.size(); ++i) {
     Zone want = before[i];
-    if (IsOpen(want.condition))
+    if (IsOpen(want.condition)) {
       want.condition =
           want.write_pointer == want.start ? ZoneCondition::kEmpty : ZoneCondition::kClosed;
+    }
     EXPECT_EQ(after[i], want) << "zone " << i;
   }
   EXPECT_EQ(after[1].condition, ZoneCondition::kClosed);
@@ -243,7 +244,9 @@ TEST_F(PersistTest, TornNewestRecordFallsBackToThePreviousFlush) {
 bool PunchHoleWorks(const std::string& dir) {
   const std::string p = dir + "/punch-probe";
   int fd = open(p.c_str(), O_CREAT | O_RDWR, 0600);
-  if (fd < 0) return false;
+  if (fd < 0) {
+    return false;
+  }
   bool ok = ftruncate(fd, 1 << 20) == 0 &&
             fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4096) == 0;
   close(fd);
@@ -252,8 +255,9 @@ bool PunchHoleWorks(const std::string& dir) {
 }
 
 TEST_F(PersistTest, ResetPunchesAHole) {
-  if (!PunchHoleWorks(dir_.path()))
+  if (!PunchHoleWorks(dir_.path())) {
     GTEST_SKIP() << "the file system of " << dir_.path() << " cannot punch holes";
+  }
   auto b = Open();
   ASSERT_TRUE(b);
   Write(*b, 3 * kZone, kZone);
@@ -290,7 +294,9 @@ TEST_F(PersistTest, ConcurrentWritersAndFlushes) {
         }
       });
     }
-    for (auto& t : ts) t.join();
+    for (auto& t : ts) {
+      t.join();
+    }
   }
   auto b = Open("");
   ASSERT_TRUE(b);
@@ -315,7 +321,9 @@ TEST_F(PersistTest, RawOverEmulatedOverFile) {
 
 TEST_F(PersistTest, EmulatedOverFileOverALoopDevice) {
   LoopDevice loop(dir_.File("backing.img"), 24 << 20);
-  if (loop.path().empty()) GTEST_SKIP() << loop.reason();
+  if (loop.path().empty()) {
+    GTEST_SKIP() << loop.reason();
+  }
   const std::string opts = "driver=emulated,file.driver=host_device,file.filename=" + loop.path();
   {
     auto b = Backend::Open(opts + kGeometry);
@@ -339,7 +347,9 @@ TEST_F(PersistTest, EmulatedOverFileOverALoopDevice) {
 
 TEST_F(PersistTest, ImageTooLargeForAHostDeviceIsEnospc) {
   LoopDevice loop(dir_.File("small.img"), 4 << 20);
-  if (loop.path().empty()) GTEST_SKIP() << loop.reason();
+  if (loop.path().empty()) {
+    GTEST_SKIP() << loop.reason();
+  }
   auto b = Backend::Open("driver=emulated,file.driver=host_device,file.filename=" + loop.path() +
                          ",size=16M,zone-size=1M");
   ASSERT_FALSE(b.ok());
@@ -355,7 +365,9 @@ struct Child {
 
 Child Spawn(const std::string& opts, uint64_t seed) {
   int p[2];
-  if (pipe(p) != 0) return {};
+  if (pipe(p) != 0) {
+    return {};
+  }
   pid_t pid = fork();
   if (pid == 0) {
     dup2(p[1], 1);
@@ -376,14 +388,18 @@ std::string ReadLine(int fd) {
   char c;
   while (read(fd, &c, 1) == 1) {
     s += c;
-    if (c == '\n') break;
+    if (c == '\n') {
+      break;
+    }
   }
   return s;
 }
 
 std::string ReadAll(int fd, std::string s = "") {
   char buf[4096];
-  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) s.append(buf, static_cast<size_t>(n));
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) {
+    s.append(buf, static_cast<size_t>(n));
+  }
   close(fd);
   return s;
 }
@@ -416,12 +432,16 @@ TEST_F(PersistTest, CrashAtRandomPointsKeepsFlushedWritesAndConsistency) {
     std::string line;
     bool flushed = false;
     while (std::getline(lines, line)) {
-      if (lines.eof()) break;  // a line cut by the kill
+      if (lines.eof()) {
+        break;  // a line cut by the kill
+      }
       char kind = 0;
       uint64_t zone = 0, wp = 0;
       std::istringstream ls(line);
       ls >> kind >> zone;
-      if (kind == 'R') acked[zone * kZone] = zone * kZone;
+      if (kind == 'R') {
+        acked[zone * kZone] = zone * kZone;
+      }
       if (kind == 'F' && (ls >> wp)) {
         acked[zone * kZone] = wp;
         flushed = true;
@@ -433,7 +453,9 @@ TEST_F(PersistTest, CrashAtRandomPointsKeepsFlushedWritesAndConsistency) {
     auto zones = (*b)->ReportZones(0, 0);
     ASSERT_TRUE(zones.ok());
     for (const Zone& z : *zones) {
-      if (z.type == ZoneType::kConventional) continue;
+      if (z.type == ZoneType::kConventional) {
+        continue;
+      }
       const uint64_t wp = z.write_pointer;
       ASSERT_GE(wp, acked[z.start]) << "zone at " << z.start << " lost flushed writes";
       ASSERT_LE(wp, z.start + z.capacity);

@@ -24,7 +24,9 @@ using zbl::testing::TempDir;
 
 std::vector<uint8_t> Pattern(size_t n, uint8_t seed) {
   std::vector<uint8_t> v(n);
-  for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>(seed + i * 13 + (i >> 9));
+  for (size_t i = 0; i < n; ++i) {
+    v[i] = static_cast<uint8_t>(seed + i * 13 + (i >> 9));
+  }
   return v;
 }
 
@@ -139,8 +141,9 @@ TEST_F(FileTest, ReadOnlyRefusesWritesWithErofs) {
 
 TEST_F(FileTest, DirectIo) {
   auto b = Backend::Open("driver=file,cache.direct=on,filename=" + path_);
-  if (!b.ok() && b.status().message().find("refuses O_DIRECT") != std::string::npos)
+  if (!b.ok() && b.status().message().find("refuses O_DIRECT") != std::string::npos) {
     GTEST_SKIP() << "file system refuses O_DIRECT: " << b.status().ToString();
+  }
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   EXPECT_NE((*b)->Describe().find("cache.direct: on"), std::string::npos);
   const size_t len = 64 << 10;
@@ -166,11 +169,15 @@ TEST_F(FileTest, ConcurrentWritersOnDistinctRanges) {
       auto d = Pattern(4096, static_cast<uint8_t>(t));
       for (int i = 0; i < 64; ++i) {
         const uint64_t off = (uint64_t{static_cast<uint64_t>(t)} * 64 + i) * 4096;
-        if (!b->Write(off, d.data(), d.size()).ok()) failures++;
+        if (!b->Write(off, d.data(), d.size()).ok()) {
+          failures++;
+        }
       }
     });
   }
-  for (auto& t : ts) t.join();
+  for (auto& t : ts) {
+    t.join();
+  }
   EXPECT_EQ(failures.load(), 0);
   for (int t = 0; t < kThreads; ++t) {
     auto d = Pattern(4096, static_cast<uint8_t>(t));
@@ -191,7 +198,9 @@ TEST_F(FileTest, DiscardPunchesAHole) {
   }, after{};
   ASSERT_EQ(stat(path_.c_str(), &before), 0);
   Status st = Discard(b->root(), 0, 1 << 20);
-  if (st.code() == ENOTSUP) GTEST_SKIP() << "punch hole unsupported here: " << st.ToString();
+  if (st.code() == ENOTSUP) {
+    GTEST_SKIP() << "punch hole unsupported here: " << st.ToString();
+  }
   ASSERT_TRUE(st.ok()) << st.ToString();
   ASSERT_EQ(stat(path_.c_str(), &after), 0);
   EXPECT_LT(after.st_blocks, before.st_blocks);
@@ -217,7 +226,9 @@ void RunQueueContract(Backend& b, const std::string& what) {
   Completion c;
   c.calls.assign(kN, 0);
   std::vector<std::vector<uint8_t>> data;
-  for (unsigned i = 0; i < kN; ++i) data.push_back(Pattern(4096, static_cast<uint8_t>(i)));
+  for (unsigned i = 0; i < kN; ++i) {
+    data.push_back(Pattern(4096, static_cast<uint8_t>(i)));
+  }
   std::vector<IoRequest> reqs(kN);
   unsigned submitted = 0, reaped = 0;
   while (reaped < kN) {
@@ -274,15 +285,20 @@ void RunQueueContract(Backend& b, const std::string& what) {
   ASSERT_TRUE((*q)->Submit(&rd).ok());
   ASSERT_TRUE((*q)->Submit(&fl).ok());
   unsigned got = 0;
-  while (got < 2) got += *(*q)->Reap(2 - got);
+  while (got < 2) {
+    got += *(*q)->Reap(2 - got);
+  }
   EXPECT_EQ(rd.error, 0);
   EXPECT_EQ(fl.error, 0);
-  for (unsigned i = 0; i < 4; ++i)
+  for (unsigned i = 0; i < 4; ++i) {
     EXPECT_EQ(0, std::memcmp(back.data() + i * 4096, data[10 + i].data(), 4096)) << i;
+  }
 }
 
 TEST_F(FileTest, IoUringQueueContract) {
-  if (!IoUringAvailable()) GTEST_SKIP() << "io_uring is not usable on this kernel";
+  if (!IoUringAvailable()) {
+    GTEST_SKIP() << "io_uring is not usable on this kernel";
+  }
   auto b = OpenOk("driver=file,aio=io_uring,filename=" + path_);
   ASSERT_TRUE(b);
   EXPECT_NE(b->Describe().find("aio: io_uring"), std::string::npos);
@@ -297,7 +313,9 @@ TEST_F(FileTest, ThreadsQueueContract) {
 }
 
 TEST_F(FileTest, IoUringReadPastEndOfFileGivesZeros) {
-  if (!IoUringAvailable()) GTEST_SKIP() << "io_uring is not usable on this kernel";
+  if (!IoUringAvailable()) {
+    GTEST_SKIP() << "io_uring is not usable on this kernel";
+  }
   auto b = OpenOk("driver=file,filename=" + path_);
   ASSERT_TRUE(b);
   // The file shrinks under the device: reads past its end return zeros, as the sync path does.
@@ -384,10 +402,11 @@ TEST_F(ProbeTest, AnyFailureMeansNoneWithAReason) {
   };
   for (const Case& c : cases) {
     HostManaged();
-    if (c.value)
+    if (c.value) {
       Attr(c.attr, c.value);
-    else
+    } else {
       std::remove(dir_.File(c.attr).c_str());
+    }
     ZonedGeometry g = Probe();
     EXPECT_EQ(g.model, ZoneModel::kNone) << c.attr;
     EXPECT_EQ(g.zone_size, 0u) << c.attr;
@@ -401,7 +420,9 @@ class LoopTest : public ::testing::Test {
  protected:
   void SetUp() override {
     loop_ = std::make_unique<LoopDevice>(dir_.File("backing.img"), 8 << 20);
-    if (loop_->path().empty()) GTEST_SKIP() << loop_->reason();
+    if (loop_->path().empty()) {
+      GTEST_SKIP() << loop_->reason();
+    }
   }
   TempDir dir_;
   std::unique_ptr<LoopDevice> loop_;
@@ -423,7 +444,9 @@ TEST_F(LoopTest, HostDeviceIsNoneAndAnswersZoneCommandsWithEnotsup) {
   std::vector<uint8_t> back(d.size());
   ASSERT_TRUE(b->Read(1 << 20, back.data(), back.size()).ok());
   EXPECT_EQ(back, d);
-  if (IoUringAvailable()) RunQueueContract(*b, "host_device io_uring");
+  if (IoUringAvailable()) {
+    RunQueueContract(*b, "host_device io_uring");
+  }
 }
 
 TEST_F(LoopTest, FileDriverRefusesABlockDevice) {

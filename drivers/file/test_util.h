@@ -22,7 +22,9 @@ class TempDir {
   }
   ~TempDir() {
     std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+    if (!path_.empty()) {
+      std::filesystem::remove_all(path_, ec);
+    }
   }
   const std::string& path() const { return path_; }
   std::string File(const std::string& name) const { return path_ + "/" + name; }
@@ -34,11 +36,19 @@ class TempDir {
 inline std::string RunCapture(const std::string& cmd) {
   std::string out;
   FILE* f = popen(cmd.c_str(), "r");
-  if (!f) return out;
+  if (!f) {
+    return out;
+  }
   char buf[256];
-  while (fgets(buf, sizeof buf, f)) out += buf;
-  if (pclose(f) != 0) return "";
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  while (fgets(buf, sizeof buf, f)) {
+    out += buf;
+  }
+  if (pclose(f) != 0) {
+    return "";
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) {
+    out.pop_back();
+  }
   return out;
 }
 
@@ -56,19 +66,26 @@ class LoopDevice {
     }
     if (truncate(backing.c_str(), static_cast<off_t>(size)) != 0) {
       FILE* f = fopen(backing.c_str(), "w");
-      if (f) fclose(f);
+      if (f) {
+        fclose(f);
+      }
       if (truncate(backing.c_str(), static_cast<off_t>(size)) != 0) {
         reason_ = "cannot size the loop device's backing file";
         return;
       }
     }
     // Other processes attach loop devices too: a lost race for the free one is retried.
-    for (int attempt = 0; attempt < 5 && dev_.empty(); ++attempt)
+    for (int attempt = 0; attempt < 5 && dev_.empty(); ++attempt) {
       dev_ = RunCapture("losetup -f --show '" + backing + "' 2>/dev/null");
-    if (dev_.empty()) reason_ = "losetup -f --show failed (no free loop device?)";
+    }
+    if (dev_.empty()) {
+      reason_ = "losetup -f --show failed (no free loop device?)";
+    }
   }
   ~LoopDevice() {
-    if (!dev_.empty()) RunCapture("losetup -d '" + dev_ + "' 2>/dev/null");
+    if (!dev_.empty()) {
+      RunCapture("losetup -d '" + dev_ + "' 2>/dev/null");
+    }
   }
   LoopDevice(const LoopDevice&) = delete;
   LoopDevice& operator=(const LoopDevice&) = delete;

@@ -21,30 +21,43 @@ class UringQueue final : public IoQueue {
     // Requests still in flight own buffers of the caller: wait for them before the ring goes.
     while (ready_ && inflight_ > 0) {
       auto r = Reap(1);
-      if (!r.ok()) break;
+      if (!r.ok()) {
+        break;
+      }
     }
-    if (ready_) io_uring_queue_exit(&ring_);
+    if (ready_) {
+      io_uring_queue_exit(&ring_);
+    }
   }
 
   Status Init() {
     int r = io_uring_queue_init(depth_, &ring_, 0);
-    if (r < 0) return ErrnoStatus(-r, fmt::format("io_uring_queue_init({})", depth_));
+    if (r < 0) {
+      return ErrnoStatus(-r, fmt::format("io_uring_queue_init({})", depth_));
+    }
     ready_ = true;
     slots_.resize(depth_);
     free_.reserve(depth_);
-    for (unsigned i = depth_; i-- > 0;) free_.push_back(i);
+    for (unsigned i = depth_; i-- > 0;) {
+      free_.push_back(i);
+    }
     local_.reserve(depth_);
     return Status::Ok();
   }
 
   Status Submit(IoRequest* req) override {
-    if (inflight_ >= depth_) return Error(EAGAIN, "queue full ({} requests)", depth_);
-    if (req->op != IoRequest::Op::kFlush && req->op != IoRequest::Op::kRead && node_.read_only())
+    if (inflight_ >= depth_) {
+      return Error(EAGAIN, "queue full ({} requests)", depth_);
+    }
+    if (req->op != IoRequest::Op::kFlush && req->op != IoRequest::Op::kRead && node_.read_only()) {
       return Error(EROFS, "write refused: '{}' was opened with read-only=on", node_.path());
+    }
     if (req->op == IoRequest::Op::kAppend) {
       auto r = node_.ZoneAppend(req->offset, req->buf, req->len);
       req->error = r.status().code();
-      if (r.ok()) req->result_offset = *r;
+      if (r.ok()) {
+        req->result_offset = *r;
+      }
       local_.push_back(req);
       ++inflight_;
       return Status::Ok();
@@ -56,7 +69,9 @@ class UringQueue final : public IoQueue {
       // Only when earlier entries were not yet submitted: push them and retry once.
       io_uring_submit(&ring_);
       sqe = io_uring_get_sqe(&ring_);
-      if (!sqe) return Error(EAGAIN, "io_uring submission queue full");
+      if (!sqe) {
+        return Error(EAGAIN, "io_uring submission queue full");
+      }
     }
     free_.pop_back();
     Prep(sqe, slot);
@@ -70,13 +85,18 @@ class UringQueue final : public IoQueue {
   Result<unsigned> Reap(unsigned min) override {
     unsigned done = 0;
     done += DrainLocal();
-    if (min > inflight_ + done) min = inflight_ + done;
+    if (min > inflight_ + done) {
+      min = inflight_ + done;
+    }
     while (true) {
       done += DrainRing();
-      if (done >= min || inflight_ == 0) break;
+      if (done >= min || inflight_ == 0) {
+        break;
+      }
       int r = io_uring_submit_and_wait(&ring_, 1);
-      if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY)
+      if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
         return ErrnoStatus(-r, "io_uring_submit_and_wait");
+      }
     }
     return done;
   }
@@ -114,7 +134,9 @@ class UringQueue final : public IoQueue {
     for (IoRequest* r : local_) {
       --inflight_;
       ++n;
-      if (r->done) r->done(r);
+      if (r->done) {
+        r->done(r);
+      }
     }
     local_.clear();
     return n;
@@ -128,7 +150,9 @@ class UringQueue final : public IoQueue {
       const unsigned slot = static_cast<unsigned>(io_uring_cqe_get_data64(cqe));
       const int res = cqe->res;
       io_uring_cqe_seen(&ring_, cqe);
-      if (Complete(slot, res)) ++n;
+      if (Complete(slot, res)) {
+        ++n;
+      }
     }
     return n;
   }
@@ -139,7 +163,9 @@ class UringQueue final : public IoQueue {
     IoRequest* r = s.req;
     const bool data = r->op != IoRequest::Op::kFlush;
     if (res == -EINTR || res == -EAGAIN || (data && res > 0 && s.done + res < r->len)) {
-      if (res > 0) s.done += static_cast<size_t>(res);
+      if (res > 0) {
+        s.done += static_cast<size_t>(res);
+      }
       if (io_uring_sqe* sqe = io_uring_get_sqe(&ring_)) {
         Prep(sqe, slot);
         io_uring_submit(&ring_);
@@ -155,12 +181,18 @@ class UringQueue final : public IoQueue {
       }
     }
     r->error = res < 0 ? -res : 0;
-    if (r->error == ENOTTY || r->error == EOPNOTSUPP) r->error = ENOTSUP;
-    if (r->op == IoRequest::Op::kWrite) node_.NoteWriteDone(r->offset, r->len, r->error == 0);
+    if (r->error == ENOTTY || r->error == EOPNOTSUPP) {
+      r->error = ENOTSUP;
+    }
+    if (r->op == IoRequest::Op::kWrite) {
+      node_.NoteWriteDone(r->offset, r->len, r->error == 0);
+    }
     s.req = nullptr;
     free_.push_back(slot);
     --inflight_;
-    if (r->done) r->done(r);
+    if (r->done) {
+      r->done(r);
+    }
     return true;
   }
 
@@ -176,7 +208,9 @@ class UringQueue final : public IoQueue {
 
 bool ProbeIoUring() {
   io_uring ring{};
-  if (io_uring_queue_init(2, &ring, 0) < 0) return false;
+  if (io_uring_queue_init(2, &ring, 0) < 0) {
+    return false;
+  }
   io_uring_queue_exit(&ring);
   return true;
 }

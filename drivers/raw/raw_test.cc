@@ -24,7 +24,9 @@ const std::string kEmu =
 
 std::vector<uint8_t> Pattern(size_t n, uint8_t seed) {
   std::vector<uint8_t> v(n);
-  for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>(seed ^ (i * 31) ^ (i >> 8));
+  for (size_t i = 0; i < n; ++i) {
+    v[i] = static_cast<uint8_t>(seed ^ (i * 31) ^ (i >> 8));
+  }
   return v;
 }
 
@@ -73,7 +75,9 @@ TEST(Raw, PassesEveryZoneOpThrough) {
   auto after = b->ReportZones(0, 0);
   ASSERT_TRUE(after.ok());
   for (const Zone& z : *after) {
-    if (z.type == ZoneType::kConventional) continue;
+    if (z.type == ZoneType::kConventional) {
+      continue;
+    }
     EXPECT_EQ(z.condition, ZoneCondition::kEmpty) << z.start;
   }
 }
@@ -98,7 +102,9 @@ TEST(Raw, WindowShiftsRequestsAndReports) {
   auto zones = b->ReportZones(0, 0);
   ASSERT_TRUE(zones.ok());
   ASSERT_EQ(zones->size(), 4u);  // only the window's zones
-  for (size_t i = 0; i < 4; ++i) EXPECT_EQ((*zones)[i].start, i * kZone);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ((*zones)[i].start, i * kZone);
+  }
   EXPECT_EQ((*zones)[1].write_pointer, kZone + 8192);
   EXPECT_EQ((*zones)[0].write_pointer, 0u);
   // A report limited by the caller's span at the window's end.
@@ -190,7 +196,9 @@ TEST(Raw, OverFileIsNoneAndShiftsData) {
 TEST(Raw, OverALoopDevice) {
   TempDir dir;
   LoopDevice loop(dir.File("backing.img"), 8 << 20);
-  if (loop.path().empty()) GTEST_SKIP() << loop.reason();
+  if (loop.path().empty()) {
+    GTEST_SKIP() << loop.reason();
+  }
   auto b = OpenOk("driver=raw,offset=1M,file.driver=host_device,file.filename=" + loop.path());
   ASSERT_TRUE(b);
   EXPECT_EQ(b->GraphString(), "raw -> host_device");
