@@ -15,6 +15,83 @@ constexpr OptionSpec kOptions[] = {
 
 std::string Hex(uint64_t v) { return fmt::format("{:#x}", v); }
 
+// The child's queue under a window: each request is shifted by the window's offset while in
+// flight (its offset, done and user fields belong to the queue until it completes) and restored,
+// with an append's result shifted back, before the caller's callback runs.
+class WindowQueue final : public IoQueue {
+ public:
+  WindowQueue(std::unique_ptr<IoQueue> inner, uint64_t offset)
+      : inner_(std::move(inner)), offset_(offset), slots_(inner_->depth()) {
+    free_.reserve(slots_.size());
+    for (size_t i = slots_.size(); i-- > 0;) {
+      slots_[i].queue = this;
+      free_.push_back(&slots_[i]);
+    }
+  }
+  ~WindowQueue() override {
+    // The caller's requests point at our slots until they complete.
+    while (inner_->inflight() > 0) {
+      if (!inner_->Reap(1).ok()) {
+        break;
+      }
+    }
+  }
+
+  Status Submit(IoRequest* req) override {
+    if (free_.empty()) {
+      return Error(EAGAIN, "queue full ({} requests)", slots_.size());
+    }
+    Slot* s = free_.back();
+    s->done = req->done;
+    s->user = req->user;
+    req->offset += offset_;
+    req->done = Done;
+    req->user = s;
+    Status st = inner_->Submit(req);
+    if (!st.ok()) {
+      Restore(req, s);  // never completes: the caller gets its request back as it was
+      return st;
+    }
+    free_.pop_back();
+    return Status::Ok();
+  }
+
+  Result<unsigned> Reap(unsigned min) override { return inner_->Reap(min); }
+  unsigned inflight() const override { return inner_->inflight(); }
+  unsigned depth() const override { return inner_->depth(); }
+
+ private:
+  struct Slot {
+    WindowQueue* queue = nullptr;
+    void (*done)(IoRequest*) = nullptr;
+    void* user = nullptr;
+  };
+
+  void Restore(IoRequest* req, Slot* s) const {
+    req->offset -= offset_;
+    req->done = s->done;
+    req->user = s->user;
+  }
+
+  static void Done(IoRequest* req) {
+    auto* s = static_cast<Slot*>(req->user);
+    WindowQueue* q = s->queue;
+    q->Restore(req, s);
+    if (req->op == IoRequest::Op::kAppend && req->error == 0) {
+      req->result_offset -= q->offset_;
+    }
+    q->free_.push_back(s);
+    if (req->done) {
+      req->done(req);
+    }
+  }
+
+  std::unique_ptr<IoQueue> inner_;
+  const uint64_t offset_;
+  std::vector<Slot> slots_;
+  std::vector<Slot*> free_;
+};
+
 class RawNode final : public Node {
  public:
   RawNode(uint64_t offset, uint64_t size, bool whole)
@@ -98,19 +175,16 @@ class RawNode final : public Node {
   }
 
   Result<std::unique_ptr<IoQueue>> CreateQueue(unsigned depth) override {
-    // Without a window the child's queue serves requests unchanged (io_uring stays in use).
-    if (offset_ == 0) {
-      return file()->CreateQueue(depth);
+    auto inner = file()->CreateQueue(depth);
+    if (!inner.ok() || offset_ == 0) {
+      return inner;  // without a window the child's queue serves requests unchanged
     }
-    return Node::CreateQueue(depth);
+    return std::unique_ptr<IoQueue>(std::make_unique<WindowQueue>(std::move(*inner), offset_));
   }
 
   void Describe(NodeInfo& info) const override {
     info.Add("offset", fmt::format("{} ({} bytes)", Hex(offset_), offset_));
     info.Add("size", fmt::format("{} ({} bytes)", Hex(size_), size_));
-    if (offset_ != 0) {
-      info.Add("queues", "synchronous (a window shifts requests)");
-    }
   }
 
  private:

@@ -4,7 +4,8 @@
 //   size=BYTES    its length (default: the rest of the child)
 // Requests are shifted by `offset`; zone reports are translated back and show only the
 // window's zones. On a zoned child the window must be zone-aligned (a size that ends at the
-// child's end may end in its runt zone). Limits: the child's, with the window's size.
+// child's end may end in its runt zone). Limits: the child's, with the window's size. Queues:
+// the child's (io_uring for file/host_device), requests shifted while in flight under a window.
 #pragma once
 
 #include "zbl/driver.h"

@@ -176,7 +176,7 @@ TEST(Raw, OverFileIsNoneAndShiftsData) {
   ASSERT_TRUE(whole->Read((1 << 20) + 4096, back.data(), back.size()).ok());
   EXPECT_EQ(back, d);
   EXPECT_EQ(win->Write(1 << 20, d.data(), d.size()).code(), EINVAL);  // past the window
-  // Queues: without a window the file's own (io_uring) queue, with one the synchronous queue.
+  // Queues: without a window the file's own (io_uring) queue, with one that queue shifted.
   for (Backend* b : {whole.get(), win.get()}) {
     auto q = b->CreateQueue(4);
     ASSERT_TRUE(q.ok());
@@ -191,6 +191,45 @@ TEST(Raw, OverFileIsNoneAndShiftsData) {
     EXPECT_EQ(r.error, 0);
     EXPECT_EQ(back, d);
   }
+}
+
+void AppendDone(IoRequest* r) { ++*static_cast<int*>(r->user); }
+
+TEST(Raw, WindowQueueShiftsAndRestoresRequests) {
+  auto b = OpenOk(kEmu + ",offset=4M,size=4M");
+  ASSERT_TRUE(b);
+  auto q = b->CreateQueue(2);
+  ASSERT_TRUE(q.ok());
+  auto d = Pattern(4096, 6);
+  int calls = 0;
+  IoRequest w, a;
+  w.op = IoRequest::Op::kWrite;
+  w.offset = kZone;
+  w.buf = d.data();
+  w.len = 4096;
+  w.done = AppendDone;
+  w.user = &calls;
+  a = w;
+  a.op = IoRequest::Op::kAppend;
+  IoRequest over = w;
+  ASSERT_TRUE((*q)->Submit(&w).ok());
+  ASSERT_TRUE((*q)->Submit(&a).ok());
+  EXPECT_EQ((*q)->Submit(&over).code(), EAGAIN);  // full: refused, untouched
+  EXPECT_EQ(over.offset, kZone);
+  EXPECT_EQ(over.user, &calls);
+  unsigned got = 0;
+  while (got < 2) {
+    got += *(*q)->Reap(2 - got);
+  }
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(w.error, 0);
+  EXPECT_EQ(a.error, 0);
+  EXPECT_EQ(w.offset, kZone);  // the caller's request is as it submitted it
+  EXPECT_EQ(w.user, &calls);
+  EXPECT_EQ(a.result_offset, kZone + 4096);  // window coordinates
+  std::vector<Zone> cz(1);
+  ASSERT_TRUE(b->root().file()->ReportZones(5 * kZone, cz).ok());
+  EXPECT_EQ(cz[0].write_pointer, 5 * kZone + 8192);
 }
 
 TEST(Raw, OverALoopDevice) {
