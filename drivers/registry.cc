@@ -1,5 +1,7 @@
 // The explicit list of built-in drivers. A new driver is a folder plus one line here.
 #include "emulated/emulated.h"
+#include "file/file.h"
+#include "raw/raw.h"
 #include "zbl/driver.h"
 
 namespace zbl {
@@ -7,6 +9,9 @@ namespace {
 
 const DriverSpec* const kDrivers[] = {
     &emulated::kEmulatedDriver,
+    &file::kFileDriver,
+    &file::kHostDeviceDriver,
+    &raw::kRawDriver,
 };
 
 }  // namespace
