@@ -21,6 +21,7 @@ namespace zbl::null_blk {
 namespace {
 
 constexpr long kConfigfsMagic = 0x62656570;  // CONFIGFS_MAGIC
+constexpr size_t kDiskNameMax = 31;  // DISK_NAME_LEN - 1
 constexpr uint64_t kSectorsPerMb = (uint64_t{1} << 20) / 512;
 
 constexpr const char* kHowToGet =
@@ -123,6 +124,9 @@ std::string KernelUnavailableReason(const std::string& root) {
 
 Status LoadNullBlk(const std::string& root) {
   if (IsDir(root)) return Status::Ok();
+  if (root != kConfigfsRoot)
+    return Error(ENODEV, "load=on loads the kernel's null_blk only for {}; {} is missing",
+                 kConfigfsRoot, root);
   if (::geteuid() != 0)
     return Error(EPERM, "load=on: loading null_blk and mounting configfs needs root; {}",
                  KernelUnavailableReason(root));
@@ -262,7 +266,8 @@ Status ConfigfsItem::ApplyZoneConditions(const Params& p) {
 
 // Recent kernels name the disk after the configfs item; older ones "nullb<index>".
 Status ConfigfsItem::FindDevice() {
-  const std::string by_name = opts_.dev_dir + "/" + name_;
+  // The disk name is the item name cut to DISK_NAME_LEN - 1 characters.
+  const std::string by_name = opts_.dev_dir + "/" + name_.substr(0, kDiskNameMax);
   std::string by_index;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(opts_.node_wait_ms);
   for (;;) {

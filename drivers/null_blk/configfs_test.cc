@@ -168,6 +168,15 @@ TEST_F(StandIn, OlderKernelsNameTheDiskNullbIndex) {
   EXPECT_FALSE(ItemExists("old"));
 }
 
+TEST_F(StandIn, LongNamesGiveADiskNameCutToDiskNameLen) {
+  Features(kAllFeatures);
+  const std::string name(40, 'n');
+  DiskNode(name.substr(0, 31));
+  auto item = ConfigfsItem::Create(opts_, name, Params{});
+  ASSERT_TRUE(item.ok()) << item.status().ToString();
+  EXPECT_EQ((*item)->device_path(), opts_.dev_dir + "/" + name.substr(0, 31));
+}
+
 TEST_F(StandIn, MissingDiskNodePowersOffAndRemoves) {
   Features(kAllFeatures);
   auto item = ConfigfsItem::Create(opts_, "nodisk", ZonedParams());

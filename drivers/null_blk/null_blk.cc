@@ -43,7 +43,7 @@ std::string DefaultName() {
   return fmt::format("zbl{}_{}", ::getpid(), n.fetch_add(1));
 }
 
-std::string Describe(const Params& p) {
+std::string ParamsText(const Params& p) {
   std::string s = fmt::format("size={}MB blocksize={} zoned={} memory_backed={}", p.size_mb,
                               p.blocksize, p.zoned ? 1 : 0, p.memory_backed ? 1 : 0);
   if (p.zoned)
@@ -90,7 +90,7 @@ class UserNode final : public emulated::EngineNode {
 
   void Describe(NodeInfo& info) const override {
     info.Add("backend", fmt::format("user ({})", why_));
-    info.Add("null_blk parameters", null_blk::Describe(p_));
+    info.Add("null_blk parameters", ParamsText(p_));
     if (g_.zoned) {
       info.Add("zone append", g_.append_emulated ? "emulated by the block layer" : "native");
     }
@@ -107,8 +107,9 @@ class UserNode final : public emulated::EngineNode {
 // The kernel device: a pass-through over its disk, opened with driver=host_device.
 class KernelNode final : public Node {
  public:
-  KernelNode(std::unique_ptr<ConfigfsItem> item, Params p, std::string why)
-      : Node(kNullBlkDriver), item_(std::move(item)), p_(std::move(p)), why_(std::move(why)) {}
+  KernelNode(std::unique_ptr<ConfigfsItem> item, Params p, Geometry g, std::string why)
+      : Node(kNullBlkDriver), item_(std::move(item)), p_(std::move(p)), g_(std::move(g)),
+        why_(std::move(why)) {}
 
   ~KernelNode() override {
     // The disk must be closed before the device is powered off, and the base class would close
@@ -139,7 +140,8 @@ class KernelNode final : public Node {
     info.Add("backend", fmt::format("kernel ({})", why_));
     info.Add("configfs item", item_->path());
     info.Add("disk", item_->device_path());
-    info.Add("null_blk parameters", null_blk::Describe(p_));
+    info.Add("null_blk parameters", ParamsText(p_));
+    info.Add("user twin geometry", TwinCheck());
     info.Add("on close", keep_ ? "kept (keep=on)" : "powered off and removed");
   }
 
@@ -149,8 +151,29 @@ class KernelNode final : public Node {
   }
 
  private:
+  // Where the kernel's device differs from what the twin would build: the first place to
+  // look when a twin test fails.
+  std::string TwinCheck() const {
+    const Limits& l = limits();
+    std::vector<std::string> diff;
+    auto cmp = [&](const char* what, uint64_t kernel, uint64_t twin) {
+      if (kernel != twin) diff.push_back(fmt::format("{} kernel {} twin {}", what, kernel, twin));
+    };
+    cmp("size", l.size, g_.size);
+    cmp("logical block", l.logical_block_size, g_.block_size);
+    if (g_.zoned) {
+      cmp("zone size", l.zone_size, g_.zone_size);
+      cmp("zones", l.nr_zones, g_.nr_zones);
+      cmp("max open", l.max_open_zones, g_.max_open);
+      cmp("max active", l.max_active_zones, g_.max_active);
+      cmp("max append", l.max_append_bytes, g_.max_append_bytes);
+    }
+    return diff.empty() ? "matches" : Join(diff, "; ");
+  }
+
   std::unique_ptr<ConfigfsItem> item_;
   Params p_;
+  Geometry g_;
   std::string why_;
   bool keep_ = false;
 };
@@ -210,8 +233,9 @@ std::string Escape(const std::string& v) {
   return out;
 }
 
-Result<std::unique_ptr<Node>> OpenKernel(const Options& o, Params p, ConfigfsOptions cfs,
-                                         std::string name, bool keep, std::string why) {
+Result<std::unique_ptr<Node>> OpenKernel(const Options& o, Params p, Geometry g,
+                                         ConfigfsOptions cfs, std::string name, bool keep,
+                                         std::string why) {
   if (!FindDriver("host_device"))
     return Error(ENOTSUP,
                  "{}: driver 'host_device' is not available in this build; the kernel backend "
@@ -225,7 +249,8 @@ Result<std::unique_ptr<Node>> OpenKernel(const Options& o, Params p, ConfigfsOpt
   auto child = OpenNode(*child_opts);
   // On failure the item goes out of scope here: powered off and removed.
   if (!child.ok()) return child.status();
-  auto node = std::make_unique<KernelNode>(std::move(*item), std::move(p), std::move(why));
+  auto node = std::make_unique<KernelNode>(std::move(*item), std::move(p), std::move(g),
+                                           std::move(why));
   node->AddChild("file", std::move(*child));
   node->set_keep(keep);
   return std::unique_ptr<Node>(std::move(node));
@@ -252,6 +277,8 @@ Result<std::unique_ptr<Node>> OpenNullBlk(OpenContext& ctx) {
   cfs.dev_dir = *devdir;
   if (o.HasChild("file"))
     return Error(EINVAL, "{}: null_blk makes its own device; it takes no 'file' child", o.context());
+  // A typo must not cost a kernel device made and removed again.
+  ZBL_RETURN_IF_ERROR(o.CheckAllUsed());
   // The kernel's own checks first: a configuration null_blk would refuse is refused here with
   // its reason, before anything is made.
   auto geometry = Resolve(*params);
@@ -259,8 +286,8 @@ Result<std::unique_ptr<Node>> OpenNullBlk(OpenContext& ctx) {
   auto choice = ChooseBackend(*backend, cfs.root, *load);
   if (!choice.ok()) return choice.status().Annotate(o.context());
   if (!choice->kernel) return OpenUser(o, std::move(*params), std::move(*geometry), choice->why);
-  return OpenKernel(o, std::move(*params), std::move(cfs), name->empty() ? DefaultName() : *name,
-                    *keep, choice->why);
+  return OpenKernel(o, std::move(*params), std::move(*geometry), std::move(cfs),
+                    name->empty() ? DefaultName() : *name, *keep, choice->why);
 }
 
 }  // namespace

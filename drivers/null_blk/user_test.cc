@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <thread>
 #include <vector>
 
 #include "configfs.h"
@@ -324,6 +325,41 @@ TEST(NullBlkUser, InvalidConfigurationsAreRefusedWithTheKernelsReason) {
   ASSERT_FALSE(b.ok());
   EXPECT_EQ(b.status().code(), EINVAL);
   EXPECT_NE(b.status().message().find("backend"), std::string::npos) << b.status().ToString();
+}
+
+TEST(NullBlkUser, ConcurrentAppendsAndLongWritesToOtherZones) {
+  auto b = Open("size=64,zoned=1,zone_size=4,memory_backed=1");
+  ASSERT_TRUE(b);
+  constexpr int kThreads = 4, kAppends = 64;
+  std::vector<std::vector<uint64_t>> where(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<uint8_t> d(4096, static_cast<uint8_t>(t + 1));
+      for (int i = 0; i < kAppends; ++i) {
+        auto r = b->ZoneAppend(0, d.data(), d.size());
+        if (r.ok()) where[t].push_back(*r);
+      }
+      // Each thread also fills a zone of its own with long (split) writes.
+      std::vector<uint8_t> big(1 << 20, static_cast<uint8_t>(t + 1));
+      for (uint64_t off = 0; off < 4 * kMb; off += big.size())
+        EXPECT_TRUE(b->Write((t + 1) * 4 * kMb + off, big.data(), big.size()).ok());
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::vector<uint64_t> all;
+  for (const auto& w : where) all.insert(all.end(), w.begin(), w.end());
+  std::sort(all.begin(), all.end());
+  ASSERT_EQ(all.size(), size_t{kThreads * kAppends});
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i], i * 4096);
+  EXPECT_EQ(ZoneAt(*b, 0).write_pointer, all.size() * 4096);
+  for (int t = 0; t < kThreads; ++t) {
+    Zone z = ZoneAt(*b, (t + 1) * 4 * kMb);
+    EXPECT_EQ(z.condition, ZC::kFull);
+    std::vector<uint8_t> back(4096);
+    ASSERT_TRUE(b->Read(z.start + 4 * kMb - 4096, back.data(), back.size()).ok());
+    EXPECT_EQ(back, std::vector<uint8_t>(4096, static_cast<uint8_t>(t + 1)));
+  }
 }
 
 TEST(NullBlkUser, AutoChoosesUserWhenTheKernelHasNoNullBlk) {
