@@ -55,12 +55,13 @@ class ConfigfsItem {
   // Every configfs operation done, in order ("mkdir", "size=1024", "power=1", ...).
   const std::vector<std::string>& journal() const { return journal_; }
   bool stand_in() const { return !is_configfs_; }
+  // Reads an attribute back (the kernel shows adjusted values after power-on), trimmed.
+  Result<std::string> ReadAttr(const std::string& attr) const;
 
  private:
   ConfigfsItem(ConfigfsOptions opts, std::string name);
   Status Make();
   Status WriteAttr(const std::string& attr, const std::string& value);
-  Result<std::string> ReadAttr(const std::string& attr) const;
   Status WriteParams(const Params& p);
   Status ApplyZoneConditions(const Params& p);
   Status FindDevice();

@@ -67,6 +67,12 @@ class UserNode final : public emulated::EngineNode {
       : EngineNode(kNullBlkDriver, std::move(e)), p_(std::move(p)), g_(std::move(g)),
         why_(std::move(why)) {}
 
+  Result<Limits> ComputeLimits() override {
+    Limits l = engine_->limits();
+    l.max_open_zones = g_.reported_max_open;  // what Linux reports; the engine enforces max_open
+    return l;
+  }
+
   // Linux splits a write into requests of at most max_sectors, and at zone boundaries, and
   // null_blk judges each on its own: a write running past a zone's capacity (or onto a bad
   // zone) fails with EIO after the fragments before the failing one were written, which
@@ -164,7 +170,7 @@ class KernelNode final : public Node {
     if (g_.zoned) {
       cmp("zone size", l.zone_size, g_.zone_size);
       cmp("zones", l.nr_zones, g_.nr_zones);
-      cmp("max open", l.max_open_zones, g_.max_open);
+      cmp("max open", l.max_open_zones, g_.reported_max_open);
       cmp("max active", l.max_active_zones, g_.max_active);
       cmp("max append", l.max_append_bytes, g_.max_append_bytes);
     }

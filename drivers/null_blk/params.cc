@@ -111,6 +111,11 @@ Status ResolveZoned(const Params& p, Geometry& g) {
     g.max_open = 0;
     g.notices.push_back("zone_max_open limit disabled, limit >= zone count");
   }
+  // disk_update_zone_resources: without open/active limits, max_open_zones shows the write
+  // plug pool size when the device has more sequential zones than the pool.
+  g.reported_max_open = g.max_open;
+  if (!g.max_open && !g.max_active && nr_seq > kZoneWritePlugPool)
+    g.reported_max_open = kZoneWritePlugPool;
   // The block layer (blk_validate_zoned_limits) caps append at max_hw_sectors and the zone
   // size. zone_append_max_sectors=0 asks the block layer to emulate append with writes, still
   // within one request.

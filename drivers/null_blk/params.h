@@ -28,6 +28,8 @@ inline constexpr uint32_t kDefaultZoneAppendMaxSectors = 0x7fffffff;
 inline constexpr uint32_t kSafeMaxSectors = 255;
 // BLK_DEF_MAX_SECTORS_CAP: the block layer's max_sectors (split size) is at most this.
 inline constexpr uint32_t kDefMaxSectorsCap = 2560;
+// BLK_ZONE_WPLUG_DEFAULT_POOL_SIZE.
+inline constexpr uint32_t kZoneWritePlugPool = 128;
 // PAGE_SIZE on the platforms zbl runs on; null_blk accepts block sizes up to it.
 inline constexpr uint32_t kPageSize = 4096;
 
@@ -64,8 +66,12 @@ struct Geometry {
   uint64_t zone_capacity = 0;
   uint32_t nr_zones = 0;
   uint32_t nr_conv = 0;
-  uint32_t max_open = 0;
+  uint32_t max_open = 0;  // enforced by null_blk
   uint32_t max_active = 0;
+  // max_open_zones as the kernel reports it: with zone write plugging (6.10+) a device without
+  // open/active limits reports the write-plug pool size when it has more sequential zones than
+  // that. Reported only; neither the kernel nor the twin enforces it.
+  uint32_t reported_max_open = 0;
   uint64_t max_hw_bytes = 0;  // max_hw_sectors in bytes: largest request the device takes
   uint64_t max_io_bytes = 0;  // max_sectors in bytes: the block layer splits larger requests
   uint64_t max_append_bytes = 0;  // zone_append_max_bytes as the kernel reports it

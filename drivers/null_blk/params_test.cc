@@ -59,6 +59,7 @@ TEST(NullBlkParams, ZonedDefaultsAreAThousandZonesOf256M) {
   EXPECT_EQ(g.nr_conv, 0u);
   EXPECT_EQ(g.max_open, 0u);
   EXPECT_EQ(g.max_active, 0u);
+  EXPECT_EQ(g.reported_max_open, 128u);  // the write-plug pool, reported but not enforced
   EXPECT_EQ(g.max_append_bytes, 255u * 512);  // capped by max_hw_sectors
   EXPECT_FALSE(g.append_emulated);
   EXPECT_TRUE(g.notices.empty());
@@ -159,6 +160,19 @@ TEST(NullBlkParams, OpenLimitAtOrAboveSequentialZonesIsDisabled) {
   g = MustResolve(p);
   EXPECT_EQ(g.max_active, 0u);
   EXPECT_EQ(g.max_open, 0u);
+}
+
+TEST(NullBlkParams, ReportedOpenLimitIsThePlugPoolOnlyWithoutLimitsAndManyZones) {
+  Params p = Zoned(1024, 4);  // 256 zones
+  EXPECT_EQ(MustResolve(p).reported_max_open, 128u);
+  p.zone_nr_conv = 128;  // 128 sequential: the pool covers them all
+  EXPECT_EQ(MustResolve(p).reported_max_open, 0u);
+  p.zone_nr_conv = 4;
+  p.zone_max_active = 10;
+  p.zone_max_open = 8;
+  EXPECT_EQ(MustResolve(p).reported_max_open, 8u);
+  p.zone_max_open = 0;  // only an active limit: open stays unreported
+  EXPECT_EQ(MustResolve(p).reported_max_open, 0u);
 }
 
 TEST(NullBlkParams, ZoneAppendLimit) {
