@@ -366,6 +366,82 @@ TEST(NullBlkKernel, TwinMatchesTheKernelDiskStepByStep) {
   }
 }
 
+// What reads return: data, zeros above the write pointer, and on a device that keeps no data.
+// The read buffer is pre-filled with 0xAA so "untouched" and "zeros" differ.
+TEST(NullBlkKernel, ReadsMatchTheKernelDisk) {
+  if (auto why = KernelUnavailableReason(kConfigfsRoot); !why.empty()) GTEST_SKIP() << why;
+  for (const char* params : {"size=16,zoned=1,zone_size=4,memory_backed=1",
+                             "size=16,zoned=1,zone_size=4,zone_capacity=3,memory_backed=1",
+                             "size=16,zoned=1,zone_size=4,zone_nr_conv=1,memory_backed=0",
+                             "size=16,memory_backed=1", "size=16,memory_backed=0"}) {
+    SCOPED_TRACE(params);
+    const Params p = FromString(params);
+    auto item = ConfigfsItem::Create(ConfigfsOptions{}, fmt::format("zblrd{}", ::getpid()), p);
+    ASSERT_TRUE(item.ok()) << item.status().ToString();
+    auto u = Backend::Open(std::string("driver=null_blk,backend=user,") + params);
+    ASSERT_TRUE(u.ok());
+    const int fd = ::open((*item)->device_path().c_str(), O_RDWR | O_DIRECT);
+    ASSERT_GE(fd, 0);
+    auto* buf = static_cast<uint8_t*>(std::aligned_alloc(4096, 16384));
+    auto compare = [&](uint64_t off, const char* what) {
+      std::memset(buf, 0xAA, 16384);
+      ASSERT_EQ(::pread(fd, buf, 8192, static_cast<off_t>(off)), 8192) << what;
+      std::vector<uint8_t> kernel(buf, buf + 8192);
+      std::memset(buf, 0xAA, 16384);
+      ASSERT_TRUE((*u)->Read(off, buf, 8192).ok()) << what;
+      std::vector<uint8_t> twin(buf, buf + 8192);
+      ::testing::Test::RecordProperty(fmt::format("kernel {} {}", params, what),
+                                      fmt::format("{:02x} {:02x}", kernel[0], kernel[4096]));
+      EXPECT_EQ(kernel, twin) << what << ": kernel bytes " << int(kernel[0]) << "/"
+                              << int(kernel[4096]) << ", twin " << int(twin[0]) << "/"
+                              << int(twin[4096]);
+    };
+    const uint64_t z = p.zoned ? 4 * kMb * p.zone_nr_conv : 0;
+    std::memset(buf, 0x5A, 8192);
+    ASSERT_EQ(::pwrite(fd, buf, 8192, static_cast<off_t>(z)), 8192);
+    ASSERT_TRUE((*u)->Write(z, buf, 8192).ok());
+    compare(z + 4096, "data then above the write pointer");
+    compare(z + 8192, "above the write pointer");
+    compare(z + 3 * kMb - 4096, "across the capacity");
+    if (p.zoned) {
+      blk_zone_range r{z / 512, 4 * kMb / 512};
+      ASSERT_EQ(::ioctl(fd, BLKFINISHZONE, &r), 0);
+      ASSERT_TRUE((*u)->ZoneMgmt(ZoneOp::kFinish, z, 4 * kMb).ok());
+      compare(z + 4096, "finished zone");
+      compare(z + 3 * kMb - 4096, "finished zone across the capacity");
+    }
+    std::free(buf);
+    ::close(fd);
+  }
+}
+
+// The initial zone report of the kernel disk and the twin, for layouts with conventional
+// zones, a smaller last zone, zone_full, read-only and offline zones.
+TEST(NullBlkKernel, InitialReportsMatchTheKernelDisk) {
+  if (auto why = KernelUnavailableReason(kConfigfsRoot); !why.empty()) GTEST_SKIP() << why;
+  for (const char* params : {
+           "size=18,zoned=1,zone_size=4,zone_nr_conv=2",
+           "size=32,zoned=1,zone_size=4,zone_capacity=3,zone_nr_conv=1,zone_full=1",
+           "size=32,zoned=1,zone_size=4,zone_readonly=2:3:3:5,zone_offline=5:6",
+           "size=32,zoned=1,zone_size=4,zone_full=1,zone_readonly=2,zone_offline=3,blocksize=4096",
+       }) {
+    SCOPED_TRACE(params);
+    auto item = ConfigfsItem::Create(ConfigfsOptions{}, fmt::format("zblrep{}", ::getpid()),
+                                     FromString(params));
+    ASSERT_TRUE(item.ok()) << item.status().ToString();
+    std::string kernel;
+    {
+      RawTarget raw((*item)->device_path());
+      ASSERT_TRUE(raw.ok());
+      kernel = raw.Report();
+    }
+    auto u = Backend::Open(std::string("driver=null_blk,backend=user,") + params);
+    ASSERT_TRUE(u.ok()) << u.status().ToString();
+    BackendTarget twin(**u);
+    EXPECT_EQ(kernel, twin.Report());
+  }
+}
+
 // A long write past the capacity on the kernel disk, one pwrite: where its fragments end
 // depends on how the kernel built the direct-I/O bios (page contiguity of the buffer), so runs
 // differ (seen: capacity - 12 KiB, capacity - 8 KiB). Both must fail with EIO having written

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <utility>
 
 #include <fmt/format.h>
@@ -71,6 +72,34 @@ class UserNode final : public emulated::EngineNode {
     Limits l = engine_->limits();
     l.max_open_zones = g_.reported_max_open;  // what Linux reports; the engine enforces max_open
     return l;
+  }
+
+  // What null_blk puts in a read buffer (measured on 6.12): memory_backed=0 completes reads
+  // without touching the buffer; memory_backed=1 gives the data, zeros where nothing was
+  // written below the write pointer, and 0xFF (nullb_fill_pattern) at and above it. Offline
+  // zones fail either way. Write pointers are taken before the data, so a read racing a write
+  // sees the zone as it was before the write.
+  Status Read(uint64_t offset, void* buf, size_t len) override {
+    if (!g_.zoned) return g_.store_data ? engine_->Read(offset, buf, len) : Status::Ok();
+    if (len == 0) return Status::Ok();
+    const uint64_t first = offset / g_.zone_size, last = (offset + len - 1) / g_.zone_size;
+    std::vector<Zone> zones(last - first + 1);
+    auto n = engine_->Report(first * g_.zone_size, zones);
+    if (!n.ok()) return n.status();
+    for (size_t i = 0; i < *n; ++i)
+      if (zones[i].condition == ZoneCondition::kOffline)
+        return Error(EIO, "read of {} bytes at {:#x}: zone {} is offline", len, offset, first + i);
+    if (!g_.store_data) return Status::Ok();
+    ZBL_RETURN_IF_ERROR(engine_->Read(offset, buf, len));
+    auto* dst = static_cast<uint8_t*>(buf);
+    for (size_t i = 0; i < *n; ++i) {
+      const Zone& z = zones[i];
+      if (z.type == ZoneType::kConventional || z.write_pointer == kInvalidWritePointer) continue;
+      const uint64_t from = std::max(offset, z.write_pointer);
+      const uint64_t to = std::min<uint64_t>(offset + len, z.start + z.length);
+      if (from < to) std::memset(dst + (from - offset), 0xFF, to - from);
+    }
+    return Status::Ok();
   }
 
   // Linux splits a write into requests of at most max_sectors, and at zone boundaries, and

@@ -124,23 +124,40 @@ TEST(NullBlkUser, ZoneCapacityAndConventionalZones) {
   EXPECT_EQ(b->ZoneMgmt(ZoneOp::kReset, 0, 4 * kMb).code(), EIO);
 }
 
-TEST(NullBlkUser, MemoryBackedKeepsDataOtherwiseReadsAreZeros) {
+TEST(NullBlkUser, WhatReadsReturnFollowsMemoryBacked) {
   auto d = Pattern(64 * 1024, 3);
-  std::vector<uint8_t> back(d.size(), 0xAA);
+  std::vector<uint8_t> back(2 * d.size(), 0xAA);
   {
+    // Data below the write pointer, 0xFF at and above it (null_blk's fill pattern).
     auto b = Open("size=16,zoned=1,zone_size=4,memory_backed=1");
     ASSERT_TRUE(b);
     ASSERT_TRUE(b->Write(0, d.data(), d.size()).ok());
     ASSERT_TRUE(b->Read(0, back.data(), back.size()).ok());
-    EXPECT_EQ(back, d);
+    EXPECT_TRUE(std::equal(d.begin(), d.end(), back.begin()));
+    EXPECT_EQ(std::vector<uint8_t>(back.begin() + d.size(), back.end()),
+              std::vector<uint8_t>(d.size(), 0xFF));
+    // Finish moves the write pointer to the zone end: unwritten blocks below it read as zeros.
+    ASSERT_TRUE(b->ZoneMgmt(ZoneOp::kFinish, 0, 4 * kMb).ok());
+    std::fill(back.begin(), back.end(), 0xAA);
+    ASSERT_TRUE(b->Read(0, back.data(), back.size()).ok());
+    EXPECT_EQ(std::vector<uint8_t>(back.begin() + d.size(), back.end()),
+              std::vector<uint8_t>(d.size(), 0));
+  }
+  {
+    // A flat memory-backed device: unwritten blocks are zeros.
+    auto b = Open("size=16,memory_backed=1");
+    std::fill(back.begin(), back.end(), 0xAA);
+    ASSERT_TRUE(b->Read(0, back.data(), back.size()).ok());
+    EXPECT_EQ(back, std::vector<uint8_t>(back.size(), 0));
   }
   for (const char* opts : {"size=16,zoned=1,zone_size=4", "size=16,memory_backed=0"}) {
+    // memory_backed=0: the read completes and the buffer is left as it was.
     auto b = Open(opts);
     ASSERT_TRUE(b);
     ASSERT_TRUE(b->Write(0, d.data(), d.size()).ok());
     std::fill(back.begin(), back.end(), 0xAA);
     ASSERT_TRUE(b->Read(0, back.data(), back.size()).ok());
-    EXPECT_EQ(back, std::vector<uint8_t>(d.size(), 0)) << opts;
+    EXPECT_EQ(back, std::vector<uint8_t>(back.size(), 0xAA)) << opts;
   }
   // Zone state is kept even when data is not.
   auto b = Open("size=16,zoned=1,zone_size=4");
