@@ -21,7 +21,7 @@ namespace zbl::null_blk {
 namespace {
 
 constexpr long kConfigfsMagic = 0x62656570;  // CONFIGFS_MAGIC
-constexpr size_t kDiskNameMax = 31;  // DISK_NAME_LEN - 1
+constexpr size_t kDiskNameMax = 31;          // DISK_NAME_LEN - 1
 constexpr uint64_t kSectorsPerMb = (uint64_t{1} << 20) / 512;
 
 constexpr const char* kHowToGet =
@@ -92,7 +92,8 @@ std::vector<std::string> SplitFeatures(const std::string& text) {
 Status RunModprobe() {
   const char* argv[] = {"modprobe", "null_blk", "nr_devices=0", nullptr};
   pid_t pid;
-  int rc = ::posix_spawnp(&pid, "modprobe", nullptr, nullptr, const_cast<char* const*>(argv), environ);
+  int rc =
+      ::posix_spawnp(&pid, "modprobe", nullptr, nullptr, const_cast<char* const*>(argv), environ);
   if (rc != 0) return ErrnoStatus(rc, "run 'modprobe null_blk nr_devices=0'");
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
@@ -166,8 +167,10 @@ Result<std::unique_ptr<ConfigfsItem>> ConfigfsItem::Create(const ConfigfsOptions
   }
   st = item->WriteParams(p);
   if (st.ok()) st = item->WriteAttr("power", "1");
-  if (st.ok()) item->powered_ = true;
-  else st = st.Annotate("null_blk refused the configuration at power-on (see dmesg)");
+  if (st.ok())
+    item->powered_ = true;
+  else
+    st = st.Annotate("null_blk refused the configuration at power-on (see dmesg)");
   if (st.ok()) st = item->ApplyZoneConditions(p);
   if (st.ok()) st = item->FindDevice();
   if (!st.ok()) {
@@ -230,8 +233,9 @@ Status ConfigfsItem::WriteParams(const Params& p) {
     const bool listed = std::find(features_.begin(), features_.end(), attr) != features_.end();
     if (listed) return WriteAttr(attr, value);
     if (p.Given(attr))
-      return features_.empty() ? WriteAttr(attr, value)
-                               : Error(ENOTSUP, "this kernel's null_blk has no '{}' attribute", attr);
+      return features_.empty()
+                 ? WriteAttr(attr, value)
+                 : Error(ENOTSUP, "this kernel's null_blk has no '{}' attribute", attr);
     return Status::Ok();
   };
   ZBL_RETURN_IF_ERROR(WriteAttr("size", std::to_string(p.size_mb)));
@@ -245,7 +249,8 @@ Status ConfigfsItem::WriteParams(const Params& p) {
   ZBL_RETURN_IF_ERROR(WriteAttr("zone_nr_conv", std::to_string(p.zone_nr_conv)));
   ZBL_RETURN_IF_ERROR(WriteAttr("zone_max_open", std::to_string(p.zone_max_open)));
   ZBL_RETURN_IF_ERROR(WriteAttr("zone_max_active", std::to_string(p.zone_max_active)));
-  ZBL_RETURN_IF_ERROR(optional("zone_append_max_sectors", std::to_string(p.zone_append_max_sectors)));
+  ZBL_RETURN_IF_ERROR(
+      optional("zone_append_max_sectors", std::to_string(p.zone_append_max_sectors)));
   ZBL_RETURN_IF_ERROR(optional("zone_full", p.zone_full ? "1" : "0"));
   return Status::Ok();
 }
@@ -269,7 +274,8 @@ Status ConfigfsItem::FindDevice() {
   // The disk name is the item name cut to DISK_NAME_LEN - 1 characters.
   const std::string by_name = opts_.dev_dir + "/" + name_.substr(0, kDiskNameMax);
   std::string by_index;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(opts_.node_wait_ms);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(opts_.node_wait_ms);
   for (;;) {
     if (by_index.empty()) {
       if (auto idx = ReadAttr("index"); idx.ok() && !idx->empty())
@@ -293,16 +299,20 @@ Status ConfigfsItem::Remove() {
   Status first;
   if (powered_) {
     Status st = WriteAttr("power", "0");
-    if (st.ok()) powered_ = false;
-    else if (first.ok()) first = st;
+    if (st.ok())
+      powered_ = false;
+    else if (first.ok())
+      first = st;
   }
   if (made_) {
     journal_.push_back("rmdir");
     // configfs drops its attribute files with the item; a stand-in tree needs it done.
     for (const auto& f : written_) ::unlink(f.c_str());
     written_.clear();
-    if (::rmdir(path_.c_str()) == 0 || errno == ENOENT) made_ = false;
-    else if (first.ok()) first = ErrnoStatus(errno, fmt::format("rmdir {}", path_));
+    if (::rmdir(path_.c_str()) == 0 || errno == ENOENT)
+      made_ = false;
+    else if (first.ok())
+      first = ErrnoStatus(errno, fmt::format("rmdir {}", path_));
   }
   return first;
 }

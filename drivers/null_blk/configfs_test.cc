@@ -81,10 +81,11 @@ TEST_F(StandIn, CreatesWritesPowersOnFindsTheDiskAndRemovesOnClose) {
   EXPECT_EQ((*item)->device_path(), opts_.dev_dir + "/dev0");
   const auto& j = (*item)->journal();
   const std::vector<std::string> expected{
-      "mkdir", "size=1024", "blocksize=512", "memory_backed=1", "max_sectors=0", "zoned=1",
-      "zone_size=64", "zone_capacity=48", "zone_nr_conv=2", "zone_max_open=4",
-      "zone_max_active=6", "zone_append_max_sectors=2147483647", "zone_full=0", "power=1",
-      "device=" + opts_.dev_dir + "/dev0"};
+      "mkdir",           "size=1024",         "blocksize=512",
+      "memory_backed=1", "max_sectors=0",     "zoned=1",
+      "zone_size=64",    "zone_capacity=48",  "zone_nr_conv=2",
+      "zone_max_open=4", "zone_max_active=6", "zone_append_max_sectors=2147483647",
+      "zone_full=0",     "power=1",           "device=" + opts_.dev_dir + "/dev0"};
   EXPECT_EQ(j, expected);
   EXPECT_EQ(Attr("dev0", "size"), "1024");
   EXPECT_EQ(Attr("dev0", "zone_capacity"), "48");
@@ -188,8 +189,9 @@ TEST_F(StandIn, MissingDiskNodePowersOffAndRemoves) {
 
 TEST_F(StandIn, AttributeTheKernelLacksFailsOnlyWhenAskedForAndLeavesNothing) {
   // A kernel without zone_full / zone_append_max_sectors (before 6.11).
-  Features("blocksize,max_sectors,memory_backed,power,size,zoned,zone_capacity,zone_max_active,"
-           "zone_max_open,zone_nr_conv,zone_offline,zone_readonly,zone_size\n");
+  Features(
+      "blocksize,max_sectors,memory_backed,power,size,zoned,zone_capacity,zone_max_active,"
+      "zone_max_open,zone_nr_conv,zone_offline,zone_readonly,zone_size\n");
   DiskNode("old1");
   auto ok = ConfigfsItem::Create(opts_, "old1", ZonedParams());
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();

@@ -115,7 +115,8 @@ TEST(NullBlkKernel, KernelAdjustsLikeResolve) {
       "zoned=1,size=64,zone_size=4,zone_max_open=6,zone_max_active=4",
       "zoned=1,size=40,zone_size=4,zone_max_open=10",
       "zoned=1,size=40,zone_size=4,zone_max_active=10,zone_max_open=3",
-      "zoned=1,size=1024,zone_size=4,zone_nr_conv=4,zone_capacity=3,zone_max_open=8,zone_max_active=10",
+      "zoned=1,size=1024,zone_size=4,zone_nr_conv=4,zone_capacity=3,zone_max_open=8,zone_max_"
+      "active=10",
       "zoned=1,size=10,zone_size=4",
       "zoned=1,size=10,zone_size=4,zone_capacity=2",
       "zoned=1,size=64,zone_size=3",
@@ -140,14 +141,16 @@ TEST(NullBlkKernel, KernelAdjustsLikeResolve) {
     const std::string name = fmt::format("zblk{}_{}", ::getpid(), n++);
     auto item = ConfigfsItem::Create(cfs, name, p);
     if (!g.ok()) {
-      EXPECT_FALSE(item.ok()) << "the kernel accepted what Resolve refused: " << g.status().ToString();
+      EXPECT_FALSE(item.ok()) << "the kernel accepted what Resolve refused: "
+                              << g.status().ToString();
       if (!item.ok()) {
         EXPECT_EQ(item.status().code(), EINVAL) << item.status().ToString();
       }
       EXPECT_FALSE(fs::exists(std::string(kConfigfsRoot) + "/" + name));
       continue;
     }
-    ASSERT_TRUE(item.ok()) << "the kernel refused what Resolve accepted: " << item.status().ToString();
+    ASSERT_TRUE(item.ok()) << "the kernel refused what Resolve accepted: "
+                           << item.status().ToString();
     ConfigfsItem& it = **item;
     const std::string q = "/sys/block/" + name + "/queue/";
     EXPECT_EQ(SysNumber("/sys/block/" + name + "/size") * 512, g->size);
@@ -219,7 +222,9 @@ class BackendTarget final : public Target {
     if (r.ok()) *at = *r;
     return r.status().code();
   }
-  int Mgmt(ZoneOp op, uint64_t off, uint64_t len) override { return b_.ZoneMgmt(op, off, len).code(); }
+  int Mgmt(ZoneOp op, uint64_t off, uint64_t len) override {
+    return b_.ZoneMgmt(op, off, len).code();
+  }
   int ResetAll() override { return b_.ZoneResetAll().code(); }
   std::string Report() override {
     auto zones = b_.ReportZones(0, 0);
@@ -250,8 +255,8 @@ class RawTarget final : public Target {
   int Append(uint64_t, const void*, uint64_t, uint64_t*) override { return ENOTSUP; }
   int Mgmt(ZoneOp op, uint64_t off, uint64_t len) override {
     blk_zone_range r{off / 512, len / 512};
-    unsigned long req = op == ZoneOp::kOpen    ? BLKOPENZONE
-                        : op == ZoneOp::kClose ? BLKCLOSEZONE
+    unsigned long req = op == ZoneOp::kOpen     ? BLKOPENZONE
+                        : op == ZoneOp::kClose  ? BLKCLOSEZONE
                         : op == ZoneOp::kFinish ? BLKFINISHZONE
                                                 : BLKRESETZONE;
     return ::ioctl(fd_, req, &r) == 0 ? 0 : errno;
@@ -293,10 +298,18 @@ std::vector<std::string> RunSteps(Target& t, const std::vector<Step>& steps) {
     int err = 0;
     uint64_t where = 0;
     switch (s.kind) {
-      case Step::kWrite: err = t.Write(s.offset, mem, s.len); break;
-      case Step::kAppend: err = t.Append(s.offset, mem, s.len, &where); break;
-      case Step::kOp: err = t.Mgmt(s.op, s.offset, s.len); break;
-      case Step::kResetAll: err = t.ResetAll(); break;
+      case Step::kWrite:
+        err = t.Write(s.offset, mem, s.len);
+        break;
+      case Step::kAppend:
+        err = t.Append(s.offset, mem, s.len, &where);
+        break;
+      case Step::kOp:
+        err = t.Mgmt(s.op, s.offset, s.len);
+        break;
+      case Step::kResetAll:
+        err = t.ResetAll();
+        break;
     }
     out.push_back(fmt::format("err={} at={:x} |{}", err, where, t.Report()));
   }
@@ -309,26 +322,26 @@ std::vector<std::string> RunSteps(Target& t, const std::vector<Step>& steps) {
 std::vector<Step> ResourceSteps() {
   const uint64_t z = 4 * kMb;
   return {
-      {Step::kWrite, 2 * z, 4096},                   // implicit open
-      {Step::kWrite, 3 * z, 4096},                   // implicit open (open limit reached)
-      {Step::kWrite, 4 * z, 4096},                   // closes the round-robin victim
-      {Step::kWrite, 5 * z, 4096},                   // active limit: EOVERFLOW
-      {Step::kWrite, 2 * z + 8192, 4096},            // not at the write pointer
-      {Step::kOp, 2 * z, z, ZoneOp::kClose},         // closed
+      {Step::kWrite, 2 * z, 4096},            // implicit open
+      {Step::kWrite, 3 * z, 4096},            // implicit open (open limit reached)
+      {Step::kWrite, 4 * z, 4096},            // closes the round-robin victim
+      {Step::kWrite, 5 * z, 4096},            // active limit: EOVERFLOW
+      {Step::kWrite, 2 * z + 8192, 4096},     // not at the write pointer
+      {Step::kOp, 2 * z, z, ZoneOp::kClose},  // closed
       {Step::kOp, 3 * z, z, ZoneOp::kClose},
       {Step::kOp, 4 * z, z, ZoneOp::kClose},
-      {Step::kOp, 6 * z, z, ZoneOp::kOpen},          // active limit again
+      {Step::kOp, 6 * z, z, ZoneOp::kOpen},  // active limit again
       {Step::kOp, 2 * z, z, ZoneOp::kReset},
-      {Step::kOp, 6 * z, z, ZoneOp::kOpen},          // explicit open of an empty zone
-      {Step::kOp, 6 * z, z, ZoneOp::kClose},         // back to EMPTY
-      {Step::kOp, 6 * z, z, ZoneOp::kClose},         // close of EMPTY
-      {Step::kOp, 7 * z, z, ZoneOp::kFinish},        // finish needs resources
+      {Step::kOp, 6 * z, z, ZoneOp::kOpen},    // explicit open of an empty zone
+      {Step::kOp, 6 * z, z, ZoneOp::kClose},   // back to EMPTY
+      {Step::kOp, 6 * z, z, ZoneOp::kClose},   // close of EMPTY
+      {Step::kOp, 7 * z, z, ZoneOp::kFinish},  // finish needs resources
       {Step::kOp, 3 * z, z, ZoneOp::kFinish},
       {Step::kOp, 7 * z, z, ZoneOp::kFinish},
-      {Step::kOp, 7 * z, z, ZoneOp::kOpen},          // open of FULL
-      {Step::kWrite, 7 * z, 4096},                   // write to FULL
-      {Step::kOp, 0, z, ZoneOp::kReset},             // conventional zone
-      {Step::kWrite, 4096, 8192},                    // conventional: anywhere
+      {Step::kOp, 7 * z, z, ZoneOp::kOpen},  // open of FULL
+      {Step::kWrite, 7 * z, 4096},           // write to FULL
+      {Step::kOp, 0, z, ZoneOp::kReset},     // conventional zone
+      {Step::kWrite, 4096, 8192},            // conventional: anywhere
       {Step::kResetAll, 0, 0},
       {Step::kWrite, 8 * z, 3 * kMb - 4096},
       {Step::kWrite, 8 * z + 3 * kMb - 4096, 8192},  // one fragment past the capacity
@@ -498,14 +511,21 @@ TEST(NullBlkTwin, KernelAndUserTwinAgree) {
   EXPECT_EQ(kl.max_append_bytes, ul.max_append_bytes);
   const uint64_t z = 4 * kMb;
   const std::vector<Step> steps{
-      {Step::kWrite, 2 * z, 4096},           {Step::kWrite, 3 * z, 4096},
-      {Step::kWrite, 4 * z, 4096},           {Step::kWrite, 2 * z + 8192, 4096},
-      {Step::kOp, 5 * z, z, ZoneOp::kOpen},  {Step::kOp, 6 * z, z, ZoneOp::kOpen},
-      {Step::kOp, 3 * z, z, ZoneOp::kClose}, {Step::kOp, 7 * z, z, ZoneOp::kFinish},
-      {Step::kAppend, 2 * z, 8192},          {Step::kWrite, 5 * z, 3 * kMb - 4096},
+      {Step::kWrite, 2 * z, 4096},
+      {Step::kWrite, 3 * z, 4096},
+      {Step::kWrite, 4 * z, 4096},
+      {Step::kWrite, 2 * z + 8192, 4096},
+      {Step::kOp, 5 * z, z, ZoneOp::kOpen},
+      {Step::kOp, 6 * z, z, ZoneOp::kOpen},
+      {Step::kOp, 3 * z, z, ZoneOp::kClose},
+      {Step::kOp, 7 * z, z, ZoneOp::kFinish},
+      {Step::kAppend, 2 * z, 8192},
+      {Step::kWrite, 5 * z, 3 * kMb - 4096},
       {Step::kWrite, 5 * z + 3 * kMb - 4096, 8192},  // one fragment past the capacity
-      {Step::kOp, 0, z, ZoneOp::kReset},     {Step::kOp, 8 * z, z, ZoneOp::kClose},
-      {Step::kResetAll, 0, 0},               {Step::kWrite, 9 * z, 3 * kMb},
+      {Step::kOp, 0, z, ZoneOp::kReset},
+      {Step::kOp, 8 * z, z, ZoneOp::kClose},
+      {Step::kResetAll, 0, 0},
+      {Step::kWrite, 9 * z, 3 * kMb},
   };
   BackendTarget kt(**k), ut(**u);
   EXPECT_EQ(RunSteps(kt, steps), RunSteps(ut, steps));
@@ -524,7 +544,8 @@ TEST(NullBlkTwin, LongWritePastCapacity) {
   auto u = Backend::Open("driver=null_blk,backend=user," + params);
   ASSERT_TRUE(u.ok()) << u.status().ToString();
   std::vector<uint8_t> buf(3 * kMb + 4096, 0x33);
-  EXPECT_EQ((*k)->Write(0, buf.data(), buf.size()).code(), (*u)->Write(0, buf.data(), buf.size()).code());
+  EXPECT_EQ((*k)->Write(0, buf.data(), buf.size()).code(),
+            (*u)->Write(0, buf.data(), buf.size()).code());
   auto kz = (*k)->ReportZones(0, 1);
   auto uz = (*u)->ReportZones(0, 1);
   ASSERT_TRUE(kz.ok() && uz.ok());

@@ -25,7 +25,8 @@ constexpr OptionSpec kOptions[] = {
     {"zone_nr_conv", "0", "number of conventional zones at the start"},
     {"zone_max_open", "0", "open zone limit (0 = none)"},
     {"zone_max_active", "0", "active zone limit (0 = none)"},
-    {"zone_append_max_sectors", "2147483647", "largest zone append in 512 B sectors (0 = emulated)"},
+    {"zone_append_max_sectors", "2147483647",
+     "largest zone append in 512 B sectors (0 = emulated)"},
     {"max_sectors", "0", "largest request in 512 B sectors (0 = block layer default, 255)"},
     {"memory_backed", "0", "1: keep data in memory; 0: discard writes, reads return zeros"},
     {"zone_full", "0", "1: sequential zones start FULL"},
@@ -48,10 +49,10 @@ std::string ParamsText(const Params& p) {
   std::string s = fmt::format("size={}MB blocksize={} zoned={} memory_backed={}", p.size_mb,
                               p.blocksize, p.zoned ? 1 : 0, p.memory_backed ? 1 : 0);
   if (p.zoned)
-    s += fmt::format(" zone_size={}MB zone_capacity={}MB zone_nr_conv={} zone_max_open={} "
-                     "zone_max_active={}",
-                     p.zone_size_mb, p.zone_capacity_mb, p.zone_nr_conv, p.zone_max_open,
-                     p.zone_max_active);
+    s += fmt::format(
+        " zone_size={}MB zone_capacity={}MB zone_nr_conv={} zone_max_open={} "
+        "zone_max_active={}",
+        p.zone_size_mb, p.zone_capacity_mb, p.zone_nr_conv, p.zone_max_open, p.zone_max_active);
   return s;
 }
 
@@ -65,7 +66,9 @@ std::string Join(const std::vector<std::string>& v, std::string_view sep) {
 class UserNode final : public emulated::EngineNode {
  public:
   UserNode(std::unique_ptr<emulated::Engine> e, Params p, Geometry g, std::string why)
-      : EngineNode(kNullBlkDriver, std::move(e)), p_(std::move(p)), g_(std::move(g)),
+      : EngineNode(kNullBlkDriver, std::move(e)),
+        p_(std::move(p)),
+        g_(std::move(g)),
         why_(std::move(why)) {}
 
   Result<Limits> ComputeLimits() override {
@@ -143,14 +146,18 @@ class UserNode final : public emulated::EngineNode {
 class KernelNode final : public Node {
  public:
   KernelNode(std::unique_ptr<ConfigfsItem> item, Params p, Geometry g, std::string why)
-      : Node(kNullBlkDriver), item_(std::move(item)), p_(std::move(p)), g_(std::move(g)),
+      : Node(kNullBlkDriver),
+        item_(std::move(item)),
+        p_(std::move(p)),
+        g_(std::move(g)),
         why_(std::move(why)) {}
 
   ~KernelNode() override {
     // The disk must be closed before the device is powered off, and the base class would close
     // it only after this destructor. The children vector is ours (not a const object), so
     // clearing it here is well defined.
-    auto& kids = const_cast<std::vector<std::pair<std::string, std::unique_ptr<Node>>>&>(children());
+    auto& kids =
+        const_cast<std::vector<std::pair<std::string, std::unique_ptr<Node>>>&>(children());
     kids.clear();
     item_.reset();
   }
@@ -161,7 +168,9 @@ class KernelNode final : public Node {
   Status Read(uint64_t o, void* b, size_t n) override { return file()->Read(o, b, n); }
   Status Write(uint64_t o, const void* b, size_t n) override { return file()->Write(o, b, n); }
   Status Flush() override { return file()->Flush(); }
-  Result<size_t> ReportZones(uint64_t o, std::span<Zone> z) override { return file()->ReportZones(o, z); }
+  Result<size_t> ReportZones(uint64_t o, std::span<Zone> z) override {
+    return file()->ReportZones(o, z);
+  }
   Status ZoneMgmt(ZoneOp op, uint64_t o, uint64_t n) override { return file()->ZoneMgmt(op, o, n); }
   Status ZoneResetAll() override { return file()->ZoneResetAll(); }
   Result<uint64_t> ZoneAppend(uint64_t z, const void* b, size_t n) override {
@@ -232,8 +241,9 @@ Result<Choice> ChooseBackend(const std::string& backend, const std::string& root
   }
   if (!why_not.empty()) return Choice{false, "backend=auto: " + why_not};
   if (!have_host_device)
-    return Choice{false, "backend=auto: the host_device driver is not built, so the kernel "
-                         "device could not be opened"};
+    return Choice{false,
+                  "backend=auto: the host_device driver is not built, so the kernel "
+                  "device could not be opened"};
   return Choice{true, fmt::format("backend=auto: {} is present and writable", root)};
 }
 
@@ -247,7 +257,8 @@ Result<std::unique_ptr<Node>> OpenUser(const Options& o, Params p, Geometry g, s
     // end of its capacity (read-only and offline zones are set afterwards and win).
     auto& e = **engine;
     for (uint32_t z = g.nr_conv; z < e.nr_zones(); ++z) {
-      if (std::find(g.readonly_zones.begin(), g.readonly_zones.end(), z) != g.readonly_zones.end() ||
+      if (std::find(g.readonly_zones.begin(), g.readonly_zones.end(), z) !=
+              g.readonly_zones.end() ||
           std::find(g.offline_zones.begin(), g.offline_zones.end(), z) != g.offline_zones.end())
         continue;
       const uint64_t len = std::min<uint64_t>(g.zone_size, g.size - uint64_t{z} * g.zone_size);
@@ -284,8 +295,8 @@ Result<std::unique_ptr<Node>> OpenKernel(const Options& o, Params p, Geometry g,
   auto child = OpenNode(*child_opts);
   // On failure the item goes out of scope here: powered off and removed.
   if (!child.ok()) return child.status();
-  auto node = std::make_unique<KernelNode>(std::move(*item), std::move(p), std::move(g),
-                                           std::move(why));
+  auto node =
+      std::make_unique<KernelNode>(std::move(*item), std::move(p), std::move(g), std::move(why));
   node->AddChild("file", std::move(*child));
   node->set_keep(keep);
   return std::unique_ptr<Node>(std::move(node));
@@ -311,7 +322,8 @@ Result<std::unique_ptr<Node>> OpenNullBlk(OpenContext& ctx) {
   if (!devdir.ok()) return devdir.status();
   cfs.dev_dir = *devdir;
   if (o.HasChild("file"))
-    return Error(EINVAL, "{}: null_blk makes its own device; it takes no 'file' child", o.context());
+    return Error(EINVAL, "{}: null_blk makes its own device; it takes no 'file' child",
+                 o.context());
   // A typo must not cost a kernel device made and removed again.
   ZBL_RETURN_IF_ERROR(o.CheckAllUsed());
   // The kernel's own checks first: a configuration null_blk would refuse is refused here with

@@ -63,21 +63,22 @@ Status ResolveZoned(const Params& p, Geometry& g) {
     return Invalid(fmt::format("zone_size must be power-of-two (zone_size={} MB)", p.zone_size_mb));
   // A zone larger than the device is refused.
   if (p.zone_size_mb > p.size_mb)
-    return Invalid(fmt::format("Zone size larger than device capacity (zone_size={} MB, size={} MB)",
-                               p.zone_size_mb, p.size_mb));
+    return Invalid(
+        fmt::format("Zone size larger than device capacity (zone_size={} MB, size={} MB)",
+                    p.zone_size_mb, p.size_mb));
   // zone_capacity 0 means "the zone size".
   const uint64_t cap_mb = p.zone_capacity_mb ? p.zone_capacity_mb : p.zone_size_mb;
   // Capacity above the zone size is refused.
   if (cap_mb > p.zone_size_mb)
-    return Invalid(fmt::format("zone capacity ({} MB) larger than zone size ({} MB)", cap_mb,
-                               p.zone_size_mb));
+    return Invalid(
+        fmt::format("zone capacity ({} MB) larger than zone size ({} MB)", cap_mb, p.zone_size_mb));
   // A smaller last zone together with a capacity below the zone size is refused: no real
   // device looks like that.
   if (cap_mb != p.zone_size_mb && p.size_mb % p.zone_size_mb != 0)
-    return Invalid(fmt::format(
-        "A smaller last zone is not allowed with zone capacity smaller than zone size "
-        "(size={} MB is not a multiple of zone_size={} MB, zone_capacity={} MB)",
-        p.size_mb, p.zone_size_mb, cap_mb));
+    return Invalid(
+        fmt::format("A smaller last zone is not allowed with zone capacity smaller than zone size "
+                    "(size={} MB is not a multiple of zone_size={} MB, zone_capacity={} MB)",
+                    p.size_mb, p.zone_size_mb, cap_mb));
   g.zone_size = p.zone_size_mb * kMb;
   g.zone_capacity = cap_mb * kMb;
   // nr_zones rounds up: the last zone may be smaller.
@@ -94,7 +95,8 @@ Status ResolveZoned(const Params& p, Geometry& g) {
   // zone_append_max_sectors is aligned down to the block size and capped at the capacity.
   const uint64_t bs_sects = p.blocksize / kSector;
   const uint64_t cap_sects = g.zone_capacity / kSector;
-  const uint64_t zams = std::min<uint64_t>(p.zone_append_max_sectors / bs_sects * bs_sects, cap_sects);
+  const uint64_t zams =
+      std::min<uint64_t>(p.zone_append_max_sectors / bs_sects * bs_sects, cap_sects);
   // An active limit at or above the sequential zone count cannot be reached: disabled.
   g.max_active = p.zone_max_active;
   if (g.max_active >= nr_seq) {
@@ -122,8 +124,8 @@ Status ResolveZoned(const Params& p, Geometry& g) {
   const uint64_t hw_sects = g.max_hw_bytes / kSector;
   const uint64_t zone_sects = g.zone_size / kSector;
   g.append_emulated = zams == 0;
-  const uint64_t append_sects = g.append_emulated ? std::min(hw_sects, zone_sects)
-                                                  : std::min({hw_sects, zams, zone_sects});
+  const uint64_t append_sects =
+      g.append_emulated ? std::min(hw_sects, zone_sects) : std::min({hw_sects, zams, zone_sects});
   g.max_append_bytes = append_sects * kSector;
   // zone_readonly / zone_offline: sector out of range and conventional zones are refused
   // (zone_cond_store). A zone made offline after read-only ends offline.
@@ -134,8 +136,8 @@ Status ResolveZoned(const Params& p, Geometry& g) {
       if (z >= g.nr_zones)
         return Invalid(fmt::format("{}: Sector out of range (zone {} of {})", what, z, g.nr_zones));
       if (z < g.nr_conv)
-        return Invalid(fmt::format("{}: Can not change condition of conventional zones (zone {})",
-                                   what, z));
+        return Invalid(
+            fmt::format("{}: Can not change condition of conventional zones (zone {})", what, z));
     }
   }
   for (uint64_t z : off) ro.erase(z);
@@ -165,8 +167,8 @@ Result<Params> ParseParams(const Options& o) {
   ZBL_RETURN_IF_ERROR(GetUint(o, "max_sectors", &p.max_sectors, p));
   ZBL_RETURN_IF_ERROR(GetFlag(o, "memory_backed", &p.memory_backed, p));
   ZBL_RETURN_IF_ERROR(GetFlag(o, "zone_full", &p.zone_full, p));
-  for (auto [key, list] : {std::pair{"zone_readonly", &p.zone_readonly},
-                           std::pair{"zone_offline", &p.zone_offline}}) {
+  for (auto [key, list] :
+       {std::pair{"zone_readonly", &p.zone_readonly}, std::pair{"zone_offline", &p.zone_offline}}) {
     if (!o.Has(key)) continue;
     auto v = o.GetIndexList(key);
     if (!v.ok()) return v.status();
@@ -180,8 +182,9 @@ Result<Geometry> Resolve(const Params& p) {
   Geometry g;
   // null_validate_conf: blk_validate_block_size wants a power of two in [512, PAGE_SIZE].
   if (p.blocksize < 512 || p.blocksize > kPageSize || !IsPowerOfTwo(p.blocksize))
-    return Invalid(fmt::format("blocksize {} must be a power of two between 512 and {} (the page size)",
-                               p.blocksize, kPageSize));
+    return Invalid(
+        fmt::format("blocksize {} must be a power of two between 512 and {} (the page size)",
+                    p.blocksize, kPageSize));
   // null_validate_conf: a zoned device needs a non-zero power-of-two zone size.
   if (p.zoned && !IsPowerOfTwo(p.zone_size_mb))
     return Invalid(fmt::format("zone_size must be power-of-two (zone_size={} MB)", p.zone_size_mb));
@@ -190,8 +193,8 @@ Result<Geometry> Resolve(const Params& p) {
   const uint32_t bs_sects = p.blocksize / kSector;
   uint64_t hw = p.max_sectors ? p.max_sectors : kSafeMaxSectors;
   if (hw < kPageSize / kSector)
-    return Invalid(fmt::format("max_sectors {} is below one page ({} sectors)", hw,
-                               kPageSize / kSector));
+    return Invalid(
+        fmt::format("max_sectors {} is below one page ({} sectors)", hw, kPageSize / kSector));
   hw = hw / bs_sects * bs_sects;
   g.max_hw_bytes = hw * kSector;
   // max_sectors, the size the block layer splits requests at, is max_hw_sectors capped at
@@ -220,7 +223,8 @@ Result<emulated::EngineConfig> ToEngineConfig(const Geometry& g) {
                  "512 and 4096 (use backend=kernel)",
                  g.block_size);
   // The kernel makes an empty disk for size=0; the engine has no empty device.
-  if (g.size == 0) return Error(ENOTSUP, "size=0 (an empty disk) is not supported by the user twin");
+  if (g.size == 0)
+    return Error(ENOTSUP, "size=0 (an empty disk) is not supported by the user twin");
   c.profile = &emulated::NullBlkProfile();
   c.size = g.size;
   c.block_size = g.block_size;

@@ -40,8 +40,8 @@ struct Params {
   uint64_t zone_size_mb = kDefaultZoneSizeMb;
   uint64_t zone_capacity_mb = 0;  // 0 = zone size
   uint32_t zone_nr_conv = 0;
-  uint32_t zone_max_open = 0;    // 0 = no limit
-  uint32_t zone_max_active = 0;  // 0 = no limit
+  uint32_t zone_max_open = 0;                                       // 0 = no limit
+  uint32_t zone_max_active = 0;                                     // 0 = no limit
   uint32_t zone_append_max_sectors = kDefaultZoneAppendMaxSectors;  // 0 = emulated append
   uint32_t max_sectors = 0;  // 0 = the block layer's default (kSafeMaxSectors)
   bool memory_backed = false;
@@ -72,8 +72,8 @@ struct Geometry {
   // open/active limits reports the write-plug pool size when it has more sequential zones than
   // that. Reported only; neither the kernel nor the twin enforces it.
   uint32_t reported_max_open = 0;
-  uint64_t max_hw_bytes = 0;  // max_hw_sectors in bytes: largest request the device takes
-  uint64_t max_io_bytes = 0;  // max_sectors in bytes: the block layer splits larger requests
+  uint64_t max_hw_bytes = 0;      // max_hw_sectors in bytes: largest request the device takes
+  uint64_t max_io_bytes = 0;      // max_sectors in bytes: the block layer splits larger requests
   uint64_t max_append_bytes = 0;  // zone_append_max_bytes as the kernel reports it
   bool append_emulated = false;   // zone_append_max_sectors=0: the block layer emulates append
   bool store_data = false;

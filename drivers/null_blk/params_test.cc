@@ -59,7 +59,7 @@ TEST(NullBlkParams, ZonedDefaultsAreAThousandZonesOf256M) {
   EXPECT_EQ(g.nr_conv, 0u);
   EXPECT_EQ(g.max_open, 0u);
   EXPECT_EQ(g.max_active, 0u);
-  EXPECT_EQ(g.reported_max_open, 128u);  // the write-plug pool, reported but not enforced
+  EXPECT_EQ(g.reported_max_open, 128u);       // the write-plug pool, reported but not enforced
   EXPECT_EQ(g.max_append_bytes, 255u * 512);  // capped by max_hw_sectors
   EXPECT_FALSE(g.append_emulated);
   EXPECT_TRUE(g.notices.empty());
@@ -222,9 +222,10 @@ TEST(NullBlkParams, ZoneConditionListsToggleAndOfflineWins) {
 }
 
 TEST(NullBlkParams, ParsesNullBlkNamesAndRemembersWhatWasGiven) {
-  auto o = Options::Parse("size=1024,blocksize=4096,zoned=1,zone_size=64,zone_capacity=48,"
-                          "zone_nr_conv=2,zone_max_open=3,zone_max_active=4,memory_backed=1,"
-                          "zone_readonly=3:5-6,zone_full=1");
+  auto o = Options::Parse(
+      "size=1024,blocksize=4096,zoned=1,zone_size=64,zone_capacity=48,"
+      "zone_nr_conv=2,zone_max_open=3,zone_max_active=4,memory_backed=1,"
+      "zone_readonly=3:5-6,zone_full=1");
   ASSERT_TRUE(o.ok());
   auto p = ParseParams(*o);
   ASSERT_TRUE(p.ok()) << p.status().ToString();

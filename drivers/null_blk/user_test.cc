@@ -65,7 +65,8 @@ TEST(NullBlkUser, ZonedDefaultsReportAThousandZonesOf256MAnd512ByteBlocks) {
   }
   // The reported 128 is not a limit: 130 zones open at once.
   std::vector<uint8_t> d(4096);
-  for (uint64_t i = 0; i < 130; ++i) ASSERT_TRUE(b->Write(i * 256 * kMb, d.data(), d.size()).ok()) << i;
+  for (uint64_t i = 0; i < 130; ++i)
+    ASSERT_TRUE(b->Write(i * 256 * kMb, d.data(), d.size()).ok()) << i;
   EXPECT_EQ(ZoneAt(*b, 0).condition, ZC::kImplicitOpen);
 }
 
@@ -106,7 +107,7 @@ TEST(NullBlkUser, ZoneCapacityAndConventionalZones) {
   Zone c = ZoneAt(*b, 0);
   EXPECT_EQ(c.type, ZoneType::kConventional);
   EXPECT_EQ(c.condition, ZC::kNotWritePointer);
-  EXPECT_EQ(c.capacity, 4 * kMb);              // conventional zones use their whole length
+  EXPECT_EQ(c.capacity, 4 * kMb);                 // conventional zones use their whole length
   EXPECT_EQ(c.write_pointer, c.start + 4 * kMb);  // as null_blk reports them
   Zone s = ZoneAt(*b, 8 * kMb);
   EXPECT_EQ(s.type, ZoneType::kSequentialWriteRequired);
@@ -114,7 +115,7 @@ TEST(NullBlkUser, ZoneCapacityAndConventionalZones) {
   auto d = Pattern(3 * kMb + 4096, 2);
   ASSERT_TRUE(b->Write(8 * kMb, d.data(), 3 * kMb - 4096).ok());
   EXPECT_EQ(b->Write(8 * kMb + 3 * kMb - 4096, d.data(), 8192).code(), EIO);  // past capacity
-  EXPECT_EQ(ZoneAt(*b, 8 * kMb).write_pointer, 8 * kMb + 3 * kMb - 4096);   // changed nothing
+  EXPECT_EQ(ZoneAt(*b, 8 * kMb).write_pointer, 8 * kMb + 3 * kMb - 4096);     // changed nothing
   ASSERT_TRUE(b->Write(8 * kMb + 3 * kMb - 4096, d.data(), 4096).ok());
   s = ZoneAt(*b, 8 * kMb);
   EXPECT_EQ(s.condition, ZC::kFull);
