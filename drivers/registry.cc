@@ -2,6 +2,7 @@
 #include "emulated/emulated.h"
 #include "file/file.h"
 #include "raw/raw.h"
+#include "null_blk/null_blk.h"
 #include "zbl/driver.h"
 
 namespace zbl {
@@ -12,6 +13,7 @@ const DriverSpec* const kDrivers[] = {
     &file::kFileDriver,
     &file::kHostDeviceDriver,
     &raw::kRawDriver,
+    &null_blk::kNullBlkDriver,
 };
 
 }  // namespace
