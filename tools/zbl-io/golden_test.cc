@@ -23,7 +23,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -129,24 +129,96 @@ std::pair<std::string, int> RunZblIo(const Script& s) {
   return {out, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
 }
 
-// qemu-io's rate lines, checked for shape, then with the timing parts replaced.
+bool AllDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// "12", "12.5", "inf" (a rate over a zero time).
+bool IsDecimal(std::string_view s, int fraction_digits = -1) {
+  if (s == "inf") return true;
+  size_t dot = s.find('.');
+  if (dot == std::string_view::npos) return fraction_digits <= 0 && AllDigits(s);
+  std::string_view frac = s.substr(dot + 1);
+  if (fraction_digits >= 0 && frac.size() != static_cast<size_t>(fraction_digits)) return false;
+  return AllDigits(s.substr(0, dot)) && AllDigits(frac);
+}
+
+// qemu-io's timestr: "00.12 sec" or "1:02:03.50".
+bool IsTime(std::string_view t, bool fixed_only) {
+  if (!fixed_only && t.size() == 9 && t.substr(5) == " sec") return IsDecimal(t.substr(0, 5), 2);
+  size_t c1 = t.find(':');
+  if (c1 == std::string_view::npos || t.size() != c1 + 9) return false;
+  return AllDigits(t.substr(0, c1)) && t[c1 + 3] == ':' && AllDigits(t.substr(c1 + 1, 2)) &&
+         t.substr(c1 + 4).size() == 5 && IsDecimal(t.substr(c1 + 4), 2);
+}
+
+// "<bytes>, 1 ops; <time> (<rate> <unit>/sec and <n.nnnn> ops/sec)" -> "<bytes>".
+bool MatchRate(const std::string& line, std::string& bytes) {
+  size_t ops = line.find(" ops; ");
+  if (ops == std::string::npos) return false;
+  size_t comma = line.rfind(", ", ops);
+  if (comma == std::string::npos || comma == 0 || !AllDigits(line.substr(comma + 2, ops - comma - 2)))
+    return false;
+  std::string_view rest = std::string_view(line).substr(ops + 6);
+  size_t paren = rest.find(" (");
+  if (paren == std::string_view::npos || !IsTime(rest.substr(0, paren), false)) return false;
+  std::string_view inner = rest.substr(paren + 2);
+  size_t mid = inner.find("/sec and ");
+  const std::string_view tail = " ops/sec)";
+  if (mid == std::string_view::npos || inner.size() < tail.size() ||
+      inner.substr(inner.size() - tail.size()) != tail)
+    return false;
+  std::string_view rate = inner.substr(0, mid);
+  size_t sp = rate.find(' ');
+  static const std::set<std::string_view> kUnits{"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  if (sp == std::string_view::npos || !IsDecimal(rate.substr(0, sp)) || !kUnits.count(rate.substr(sp + 1)))
+    return false;
+  std::string_view per_sec = inner.substr(mid + 9, inner.size() - tail.size() - mid - 9);
+  if (!IsDecimal(per_sec, per_sec == "inf" ? -1 : 4)) return false;
+  bytes = line.substr(0, comma);
+  return true;
+}
+
+// -C: "<total>,<ops>,<H:MM:SS.ss>,<bytes/s>,<ops/s>" -> "<total>".
+bool MatchTerse(const std::string& line, std::string& total) {
+  std::vector<std::string_view> f;
+  std::string_view v(line);
+  for (size_t p; (p = v.find(',')) != std::string_view::npos; v.remove_prefix(p + 1))
+    f.push_back(v.substr(0, p));
+  f.push_back(v);
+  if (f.size() != 5 || !AllDigits(f[0]) || !AllDigits(f[1]) || !IsTime(f[2], true) ||
+      !IsDecimal(f[3], f[3] == "inf" ? -1 : 3) || !IsDecimal(f[4], f[4] == "inf" ? -1 : 3))
+    return false;
+  total = std::string(f[0]);
+  return true;
+}
+
+// "[zbl-io> ]*zbl-io: [can't open[ device PATH]: ]<detail>".
+bool MatchDetail(const std::string& line, std::string& kept) {
+  size_t i = 0;
+  while (line.compare(i, 8, "zbl-io> ") == 0) i += 8;
+  if (line.compare(i, 8, "zbl-io: ") != 0) return false;
+  i += 8;
+  if (line.compare(i, 10, "can't open") == 0) {
+    size_t colon = line.find(": ", i);
+    if (colon != std::string::npos) i = colon + 2;
+  }
+  kept = line.substr(0, i) + "<detail>";
+  return true;
+}
+
+// Normalises the lines whose text varies from run to run (see the file comment).
 std::string Normalise(const std::string& text) {
-  static const std::regex kRate(
-      R"(^(.+), (\d+) ops; (\d\d\.\d\d sec|\d+:\d\d:\d\d\.\d\d) \(([0-9]+(\.[0-9]+)?|inf) )"
-      R"((bytes|KiB|MiB|GiB|TiB|PiB|EiB)/sec and ([0-9]+\.[0-9]{4}|inf) ops/sec\)$)");
-  static const std::regex kDetail(R"(^((?:zbl-io> )*)zbl-io: (can't open(?: device [^:]*)?: )?.*$)");
-  static const std::regex kTerse(R"(^(\d+),(\d+),\d+:\d\d:\d\d\.\d\d,([0-9.]+|inf),([0-9.]+|inf)$)");
   std::istringstream in(text);
-  std::string out, line;
+  std::string out, line, kept;
   bool ends_with_newline = !text.empty() && text.back() == '\n';
   while (std::getline(in, line)) {
-    std::smatch m;
-    if (std::regex_match(line, m, kRate)) {
-      line = m[1].str() + ", X ops; XX:XX:XX.X (XXX YYY/sec and XXX ops/sec)";
-    } else if (std::regex_match(line, m, kTerse)) {
-      line = m[1].str() + ",X,XX:XX:XX.XX,XXX,XXX";
-    } else if (std::regex_match(line, m, kDetail)) {
-      line = m[1].str() + "zbl-io: " + m[2].str() + "<detail>";
+    if (MatchRate(line, kept)) {
+      line = kept + ", X ops; XX:XX:XX.X (XXX YYY/sec and XXX ops/sec)";
+    } else if (MatchTerse(line, kept)) {
+      line = kept + ",X,XX:XX:XX.XX,XXX,XXX";
+    } else if (MatchDetail(line, kept)) {
+      line = kept;
     }
     out += line + "\n";
   }

@@ -47,7 +47,11 @@ int CommandLoop(zbl::io::Shell& shell, const std::vector<std::string>& cmds) {
   while (!shell.quit_requested()) {
     // qemu-io prints its prompt whether or not stdin is a terminal.
     std::cout << kProgname << "> " << std::flush;
-    if (!std::getline(std::cin, line)) break;
+    if (!std::getline(std::cin, line)) {
+      // At end of input on a terminal qemu-io ends the prompt's line.
+      if (isatty(STDIN_FILENO)) std::cout << "\n";
+      break;
+    }
     int r = shell.Execute(line);
     if (r < 0) last_error = r;
   }
