@@ -86,10 +86,23 @@ void PrintReport(std::ostream& out, std::string_view op, Clock::duration t, int6
                      Cvtstr(PerSecond(static_cast<double>(total), t)), PerSecond(cnt, t));
 }
 
+// qemu-io's check of -b/-c requests, which address 512-byte sectors.
+int CheckSectorAligned(Shell& sh, int64_t offset, int64_t count) {
+  if (offset % 512 != 0) {
+    sh.out() << offset << " is not a sector-aligned value for 'offset'\n";
+    return -EINVAL;
+  }
+  if (count % 512 != 0) {
+    sh.out() << count << " is not a sector-aligned value for 'count'\n";
+    return -EINVAL;
+  }
+  return 0;
+}
+
 // ---- read ---------------------------------------------------------------------------------
 
 struct ReadFlags {
-  bool C = false, q = false, v = false, P = false, s = false, l = false;
+  bool C = false, q = false, v = false, P = false, s = false, l = false, b = false, r = false;
   int pattern = 0;
   int64_t pattern_offset = 0, pattern_count = 0;
 };
@@ -99,10 +112,23 @@ int ReadOptions(Shell& sh, const std::string& cmd, const GetoptResult& g, ReadFl
   for (const OptionEvent& ev : g.options) {
     if (ev.kind != OptionEvent::Kind::kOption) return UsageError(sh, cmd, &ev);
     switch (ev.opt) {
-      case 'C': f.C = true; break;
-      case 'q': f.q = true; break;
-      case 'v': f.v = true; break;
-      case 'p': case 'r': break;  // accepted and ignored, as qemu-io does with -p
+      case 'b':
+        f.b = true;
+        break;
+      case 'C':
+        f.C = true;
+        break;
+      case 'q':
+        f.q = true;
+        break;
+      case 'r':
+        f.r = true;
+        break;  // registered buffers mean nothing here: accepted, no effect
+      case 'v':
+        f.v = true;
+        break;
+      case 'p':
+        break;  // ignored, as in qemu-io
       case 'P':
         f.P = true;
         f.pattern = ParsePattern(ev.arg);
@@ -125,7 +151,7 @@ int ReadOptions(Shell& sh, const std::string& cmd, const GetoptResult& g, ReadFl
 }
 
 int ReadCmd(Shell& sh, Args argv) {
-  GetoptResult g = Getopt(argv, "Cl:pP:qrs:v");
+  GetoptResult g = Getopt(argv, "bCl:pP:qrs:v");
   ReadFlags f;
   if (int r = ReadOptions(sh, argv[0], g, f); r != 0) return r;
   if (g.operands.size() != 2) return UsageError(sh, argv[0], nullptr);
@@ -141,6 +167,14 @@ int ReadCmd(Shell& sh, Args argv) {
   if (f.pattern_count < 0 || f.pattern_count + f.pattern_offset > count) {
     sh.out() << "pattern verification range exceeds end of read data\n";
     return -EINVAL;
+  }
+  if (f.b) {
+    if (int r = CheckSectorAligned(sh, offset, count); r != 0) return r;
+    if (f.r) {
+      sh.out() << "I/O buffer registration is not supported when reading from vmstate\n";
+      return -EINVAL;
+    }
+    return Failed(sh, "read", Error(ENOTSUP, "VM state (-b) is not supported by zbl devices"));
   }
   Backend& dev = *sh.device();
   // Checked before the buffer exists so that a huge bad request allocates nothing.
@@ -172,7 +206,7 @@ int ReadCmd(Shell& sh, Args argv) {
 
 struct WriteFlags {
   bool C = false, q = false, P = false, z = false, s = false, fua = false, n = false, u = false;
-  bool r = false;
+  bool r = false, b = false, c = false;
   int pattern = 0xcd;
   std::string source;
 };
@@ -181,14 +215,35 @@ int WriteOptions(Shell& sh, const std::string& cmd, const GetoptResult& g, Write
   for (const OptionEvent& ev : g.options) {
     if (ev.kind != OptionEvent::Kind::kOption) return UsageError(sh, cmd, &ev);
     switch (ev.opt) {
-      case 'C': f.C = true; break;
-      case 'f': f.fua = true; break;
-      case 'n': f.n = true; break;
-      case 'p': break;
-      case 'q': f.q = true; break;
-      case 'r': f.r = true; break;
-      case 'u': f.u = true; break;
-      case 'z': f.z = true; break;
+      case 'b':
+        f.b = true;
+        break;
+      case 'c':
+        f.c = true;
+        break;
+      case 'C':
+        f.C = true;
+        break;
+      case 'f':
+        f.fua = true;
+        break;
+      case 'n':
+        f.n = true;
+        break;
+      case 'p':
+        break;
+      case 'q':
+        f.q = true;
+        break;
+      case 'r':
+        f.r = true;
+        break;
+      case 'u':
+        f.u = true;
+        break;
+      case 'z':
+        f.z = true;
+        break;
       case 's':
         f.s = true;
         f.source = ev.arg;
@@ -209,8 +264,14 @@ int WriteOptions(Shell& sh, const std::string& cmd, const GetoptResult& g, Write
 // qemu-io's checks of write's flag combinations, in its order.
 int CheckWriteFlags(Shell& sh, const WriteFlags& f) {
   const char* why = nullptr;
-  if (f.n && !f.z) why = "-n requires -z to be specified";
-  else if (f.u && !f.z) why = "-u requires -z to be specified";
+  if (f.b && f.z)
+    why = "-b and -z cannot be specified at the same time";
+  else if (f.fua && (f.b || f.c))
+    why = "-f and -b or -c cannot be specified at the same time";
+  else if (f.n && !f.z)
+    why = "-n requires -z to be specified";
+  else if (f.u && !f.z)
+    why = "-u requires -z to be specified";
   else if (int(f.z) + int(f.P) + int(f.s) > 1)
     why = "Only one of -z, -P, and -s can be specified at the same time";
   if (why == nullptr) return 0;
@@ -236,7 +297,7 @@ bool FillFromFile(Shell& sh, const std::string& path, std::vector<uint8_t>& buf)
 }
 
 int WriteCmd(Shell& sh, Args argv) {
-  GetoptResult g = Getopt(argv, "CfnpP:qrs:uz");
+  GetoptResult g = Getopt(argv, "bcCfnpP:qrs:uz");
   WriteFlags f;
   if (int r = WriteOptions(sh, argv[0], g, f); r != 0) return r;
   if (g.operands.size() != 2) return UsageError(sh, argv[0], nullptr);
@@ -249,9 +310,17 @@ int WriteCmd(Shell& sh, Args argv) {
              << g.operands[1] << "\n";
     return -EINVAL;
   }
+  if (f.b || f.c) {
+    if (int r = CheckSectorAligned(sh, offset, count); r != 0) return r;
+  }
   if (f.z && f.r) {
     sh.out() << "cannot combine zero write with registered I/O buffer\n";
     return -EINVAL;
+  }
+  if (f.b || f.c) {
+    return Failed(sh, "write",
+                  Error(ENOTSUP, "{} is not supported by zbl devices",
+                        f.b ? "VM state (-b)" : "compressed writing (-c)"));
   }
   Backend& dev = *sh.device();
   if (Status st = dev.CheckIo(offset, count, "write"); !st.ok()) return Failed(sh, "write", st);
@@ -446,11 +515,13 @@ constexpr const char kReadHelp[] =
     "\n"
     " Reads a segment of the currently open device, optionally dumping it to the\n"
     " standard output stream (with -v option) for subsequent inspection.\n"
+    " -b, -- read from the VM state (not supported by zbl devices)\n"
     " -C, -- report statistics in a machine parsable format\n"
     " -l, -- length for pattern verification (only with -P)\n"
     " -p, -- ignored for backwards compatibility\n"
     " -P, -- use a pattern to verify read data\n"
     " -q, -- quiet mode, do not show I/O statistics\n"
+    " -r, -- register I/O buffer (accepted, no effect)\n"
     " -s, -- start offset for pattern verification (only with -P)\n"
     " -v, -- dump buffer to standard output\n"
     "\n";
@@ -464,12 +535,15 @@ constexpr const char kWriteHelp[] =
     "\n"
     " Writes into a segment of the currently open device, using a buffer\n"
     " filled with a set pattern (0xcdcdcdcd).\n"
+    " -b, -- write to the VM state (not supported by zbl devices)\n"
+    " -c, -- write compressed data (not supported by zbl devices)\n"
     " -C, -- report statistics in a machine parsable format\n"
     " -f, -- use Force Unit Access semantics (a flush after the write)\n"
     " -n, -- with -z, don't allow slow fallback (accepted, no effect)\n"
     " -p, -- ignored for backwards compatibility\n"
     " -P, -- use different pattern to fill file\n"
     " -q, -- quiet mode, do not show I/O statistics\n"
+    " -r, -- register I/O buffer (accepted, no effect)\n"
     " -s, -- use a pattern file to fill the write buffer\n"
     " -u, -- with -z, allow unmapping (accepted, no effect)\n"
     " -z, -- write zeroes\n"
@@ -482,9 +556,9 @@ constexpr CommandSpec kCommands[] = {
     {"info", "i", nullptr, "prints information about the current file", 0, 0, 0, nullptr, InfoCmd},
     {"length", "l", nullptr, "gets the length of the current file", 0, 0, 0, nullptr, LengthCmd},
     {"quit", "q", nullptr, "exit the program", -1, -1, kCommandGlobal, nullptr, QuitCmd},
-    {"read", "r", "[-Cqv] [-P pattern [-s off] [-l len]] off len",
+    {"read", "r", "[-abCqrv] [-P pattern [-s off] [-l len]] off len",
      "reads a number of bytes at a specified offset", 2, -1, 0, kReadHelp, ReadCmd},
-    {"write", "w", "[-Cfnquz] [-P pattern | -s source_file] off len",
+    {"write", "w", "[-bcCfnqruz] [-P pattern | -s source_file] off len",
      "writes a number of bytes at a specified offset", 2, -1, 0, kWriteHelp, WriteCmd},
     {"zone_append", "zap", "offset len [len..]",
      "append write a number of bytes at a specified offset", 3, 4, 0, nullptr, ZoneAppendCmd},

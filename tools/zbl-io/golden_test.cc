@@ -91,6 +91,7 @@ std::string ReadFile(const fs::path& p) {
 // Runs zbl-io with stdout and stderr on one pipe; returns the output and the exit status.
 std::pair<std::string, int> RunZblIo(const Script& s) {
   std::vector<std::string> argv{"zbl-io"};
+  argv.reserve(1 + s.args.size() + 2 * s.commands.size());
   argv.insert(argv.end(), s.args.begin(), s.args.end());
   for (const auto& c : s.commands) {
     argv.push_back("-c");
@@ -114,8 +115,7 @@ std::pair<std::string, int> RunZblIo(const Script& s) {
   close(in_pipe[0]);
   close(out_pipe[1]);
   // Scripts are small: the whole stdin fits in the pipe buffer before zbl-io reads it.
-  if (!s.stdin_text.empty() &&
-      write(in_pipe[1], s.stdin_text.data(), s.stdin_text.size()) < 0) {
+  if (!s.stdin_text.empty() && write(in_pipe[1], s.stdin_text.data(), s.stdin_text.size()) < 0) {
     close(in_pipe[1]);
   }
   close(in_pipe[1]);
@@ -157,7 +157,8 @@ bool MatchRate(const std::string& line, std::string& bytes) {
   size_t ops = line.find(" ops; ");
   if (ops == std::string::npos) return false;
   size_t comma = line.rfind(", ", ops);
-  if (comma == std::string::npos || comma == 0 || !AllDigits(line.substr(comma + 2, ops - comma - 2)))
+  if (comma == std::string::npos || comma == 0 ||
+      !AllDigits(line.substr(comma + 2, ops - comma - 2)))
     return false;
   std::string_view rest = std::string_view(line).substr(ops + 6);
   size_t paren = rest.find(" (");
@@ -171,7 +172,8 @@ bool MatchRate(const std::string& line, std::string& bytes) {
   std::string_view rate = inner.substr(0, mid);
   size_t sp = rate.find(' ');
   static const std::set<std::string_view> kUnits{"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  if (sp == std::string_view::npos || !IsDecimal(rate.substr(0, sp)) || !kUnits.count(rate.substr(sp + 1)))
+  if (sp == std::string_view::npos || !IsDecimal(rate.substr(0, sp)) ||
+      !kUnits.count(rate.substr(sp + 1)))
     return false;
   std::string_view per_sec = inner.substr(mid + 9, inner.size() - tail.size() - mid - 9);
   if (!IsDecimal(per_sec, per_sec == "inf" ? -1 : 4)) return false;
@@ -262,12 +264,11 @@ TEST(GoldenNormalise, RejectsMisshapenRateLines) {
             "zbl-io> zbl-io: can't open device /x: <detail>\nzbl-io> ");
 }
 
-INSTANTIATE_TEST_SUITE_P(Scripts, Golden, ::testing::ValuesIn(ScriptNames()),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           for (char& c : n)
-                             if (!isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Scripts, Golden, ::testing::ValuesIn(ScriptNames()), [](const auto& info) {
+  std::string n = info.param;
+  for (char& c : n)
+    if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+  return n;
+});
 
 }  // namespace

@@ -44,8 +44,10 @@ Result<std::string> BuildOptionString(const ImageArgs& a) {
   } else if (a.format == "raw") {
     s = "driver=raw,file.driver=file,file.filename=" + EscapeValue(a.image);
   } else {
-    return Error(EINVAL, "unsupported format '{}' (zbl-io opens raw images: -f raw or -f file; "
-                 "use --image-opts for zbl drivers)", a.format);
+    return Error(EINVAL,
+                 "unsupported format '{}' (zbl-io opens raw images: -f raw or -f file; "
+                 "use --image-opts for zbl drivers)",
+                 a.format);
   }
   if (!a.nocache) return s;
   auto opts = Options::Parse(s);

@@ -58,9 +58,7 @@ int CommandLoop(zbl::io::Shell& shell, const std::vector<std::string>& cmds) {
   return last_error;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   CLI::App app{"zbl-io", kProgname};
   app.set_help_flag();
   bool help = false, version = false;
@@ -71,7 +69,9 @@ int main(int argc, char** argv) {
   app.add_flag("--image-opts", image.image_opts);
   app.add_flag("-n,--nocache", image.nocache);
   app.add_option("-f,--format", image.format);
-  app.add_option("-c,--cmd", cmds)->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("-c,--cmd", cmds)
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("file", image.image);
   try {
     app.parse(argc, argv);
@@ -97,9 +97,8 @@ int main(int argc, char** argv) {
     }
     auto b = zbl::Backend::Open(*opts);
     if (!b.ok()) {
-      std::cerr << kProgname << ": can't open"
-                << (image.image_opts ? "" : " device " + image.image) << ": "
-                << b.status().ToString() << "\n";
+      std::cerr << kProgname << ": can't open" << (image.image_opts ? "" : " device " + image.image)
+                << ": " << b.status().ToString() << "\n";
       return 1;
     }
     dev = std::move(*b);
@@ -108,4 +107,17 @@ int main(int argc, char** argv) {
   int ret = CommandLoop(shell, cmds);
   std::cout.flush();
   return ret < 0 ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Nothing below throws by design; an allocation failure for a huge buffer still may.
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cout.flush();
+    std::cerr << kProgname << ": " << e.what() << "\n";
+    return 1;
+  }
 }

@@ -14,19 +14,27 @@ namespace {
 // Multiplier of a size suffix (binary units), or -1 when `c` is not one.
 int64_t SuffixMultiplier(char c) {
   switch (std::toupper(static_cast<unsigned char>(c))) {
-    case 'B': return 1;
-    case 'K': return int64_t{1} << 10;
-    case 'M': return int64_t{1} << 20;
-    case 'G': return int64_t{1} << 30;
-    case 'T': return int64_t{1} << 40;
-    case 'P': return int64_t{1} << 50;
-    case 'E': return int64_t{1} << 60;
-    default: return -1;
+    case 'B':
+      return 1;
+    case 'K':
+      return int64_t{1} << 10;
+    case 'M':
+      return int64_t{1} << 20;
+    case 'G':
+      return int64_t{1} << 30;
+    case 'T':
+      return int64_t{1} << 40;
+    case 'P':
+      return int64_t{1} << 50;
+    case 'E':
+      return int64_t{1} << 60;
+    default:
+      return -1;
   }
 }
 
 struct Parsed {
-  int err = 0;              // 0 or a negative errno
+  int err = 0;                // 0 or a negative errno
   const char* end = nullptr;  // first character not consumed
 };
 

@@ -36,8 +36,8 @@ TEST(Cvtnum, AcceptsWhatQemuStrtoszAccepts) {
   EXPECT_EQ(Cvtnum("1.0"), 1);  // a zero fraction needs no unit
   EXPECT_EQ(Cvtnum("08"), 8);   // decimal, not octal
   EXPECT_EQ(Cvtnum(" 12"), 12);
-  EXPECT_EQ(Cvtnum("0.0001k"), 0);   // 0.1024 bytes rounds down
-  EXPECT_EQ(Cvtnum("0.0005k"), 1);   // 0.512 bytes rounds up
+  EXPECT_EQ(Cvtnum("0.0001k"), 0);  // 0.1024 bytes rounds down
+  EXPECT_EQ(Cvtnum("0.0005k"), 1);  // 0.512 bytes rounds up
 }
 
 TEST(Cvtnum, RejectsLikeQemu) {
@@ -47,16 +47,16 @@ TEST(Cvtnum, RejectsLikeQemu) {
   EXPECT_EQ(Cvtnum("0x10k"), -EINVAL);  // hex with a suffix
   EXPECT_EQ(Cvtnum("0x1.8"), -EINVAL);
   EXPECT_EQ(Cvtnum("0x"), -EINVAL);
-  EXPECT_EQ(Cvtnum("1e3"), -EINVAL);    // 'e' is exabytes, then garbage
+  EXPECT_EQ(Cvtnum("1e3"), -EINVAL);  // 'e' is exabytes, then garbage
   EXPECT_EQ(Cvtnum("4kb"), -EINVAL);
   EXPECT_EQ(Cvtnum("12 "), -EINVAL);
   EXPECT_EQ(Cvtnum("inf.5"), -EINVAL);
-  EXPECT_EQ(Cvtnum("-1"), -ERANGE);     // negative numbers are "too large"
+  EXPECT_EQ(Cvtnum("-1"), -ERANGE);  // negative numbers are "too large"
   EXPECT_EQ(Cvtnum("-0"), -ERANGE);
-  EXPECT_EQ(Cvtnum("-5k"), -EINVAL);    // ... unless garbage follows
-  EXPECT_EQ(Cvtnum("-.5k"), -EINVAL);   // ERANGE, but the suffix is left unparsed
+  EXPECT_EQ(Cvtnum("-5k"), -EINVAL);   // ... unless garbage follows
+  EXPECT_EQ(Cvtnum("-.5k"), -EINVAL);  // ERANGE, but the suffix is left unparsed
   EXPECT_EQ(Cvtnum("-.5"), -ERANGE);
-  EXPECT_EQ(Cvtnum("8E"), -ERANGE);     // 2^63 > INT64_MAX
+  EXPECT_EQ(Cvtnum("8E"), -ERANGE);  // 2^63 > INT64_MAX
   EXPECT_EQ(Cvtnum("16E"), -ERANGE);
   EXPECT_EQ(Cvtnum("99999999999999999999"), -ERANGE);
   EXPECT_EQ(Cvtnum("99999999999999999999x"), -EINVAL);
@@ -256,7 +256,8 @@ TEST_F(ShellTest, InfoIsQemuIoLinesThenZblsView) {
   // A leaf driver is a protocol driver: qemu-io names it twice; zbl's Describe() follows.
   EXPECT_EQ(out_.str(),
             "format name: emulated\nformat name: emulated\ncluster size: 0 bytes\n"
-            "vm state offset: 0 bytes\n" + dev_->Describe());
+            "vm state offset: 0 bytes\n" +
+                dev_->Describe());
   EXPECT_NE(dev_->Describe().find("emulated"), std::string::npos);
 }
 
