@@ -8,7 +8,9 @@ namespace zbl::io {
 
 const CommandSpec* FindCommand(std::string_view name) {
   for (const CommandSpec& c : Commands()) {
-    if (name == c.name || (c.altname != nullptr && name == c.altname)) return &c;
+    if (name == c.name || (c.altname != nullptr && name == c.altname)) {
+      return &c;
+    }
   }
   return nullptr;
 }
@@ -18,8 +20,12 @@ std::vector<std::string> Tokenize(std::string_view line) {
   size_t i = 0;
   while (i <= line.size()) {
     size_t sp = line.find(' ', i);
-    if (sp == std::string_view::npos) sp = line.size();
-    if (sp > i) out.emplace_back(line.substr(i, sp - i));
+    if (sp == std::string_view::npos) {
+      sp = line.size();
+    }
+    if (sp > i) {
+      out.emplace_back(line.substr(i, sp - i));
+    }
     i = sp + 1;
   }
   return out;
@@ -27,13 +33,17 @@ std::vector<std::string> Tokenize(std::string_view line) {
 
 Status CheckArgCount(const CommandSpec& spec, std::span<const std::string> argv) {
   const int n = static_cast<int>(argv.size()) - 1;
-  if (n >= spec.argmin && (spec.argmax == -1 || n <= spec.argmax)) return Status::Ok();
+  if (n >= spec.argmin && (spec.argmax == -1 || n <= spec.argmax)) {
+    return Status::Ok();
+  }
   const std::string& cmd = argv[0];
-  if (spec.argmax == -1)
+  if (spec.argmax == -1) {
     return Error(EINVAL, "bad argument count {} to {}, expected at least {} arguments", n, cmd,
                  spec.argmin);
-  if (spec.argmin == spec.argmax)
+  }
+  if (spec.argmin == spec.argmax) {
     return Error(EINVAL, "bad argument count {} to {}, expected {} arguments", n, cmd, spec.argmin);
+  }
   return Error(EINVAL, "bad argument count {} to {}, expected between {} and {} arguments", n, cmd,
                spec.argmin, spec.argmax);
 }
@@ -41,9 +51,13 @@ Status CheckArgCount(const CommandSpec& spec, std::span<const std::string> argv)
 Result<ParsedCommand> ParseCommandLine(std::string_view line) {
   ParsedCommand pc;
   pc.argv = Tokenize(line);
-  if (pc.argv.empty()) return pc;
+  if (pc.argv.empty()) {
+    return pc;
+  }
   pc.spec = FindCommand(pc.argv[0]);
-  if (pc.spec == nullptr) return Error(EINVAL, "command \"{}\" not found", pc.argv[0]);
+  if (pc.spec == nullptr) {
+    return Error(EINVAL, "command \"{}\" not found", pc.argv[0]);
+  }
   ZBL_RETURN_IF_ERROR(CheckArgCount(*pc.spec, pc.argv));
   return pc;
 }

@@ -36,7 +36,9 @@ std::string Sectors(uint64_t bytes) {
 // Parses a number argument; on failure prints qemu-io's message and returns the -errno.
 bool Number(Shell& sh, const std::string& text, int64_t& value) {
   value = Cvtnum(text);
-  if (value >= 0) return true;
+  if (value >= 0) {
+    return true;
+  }
   sh.out() << CvtnumError(value, text) << "\n";
   return false;
 }
@@ -49,7 +51,9 @@ int Failed(Shell& sh, std::string_view what, const Status& st) {
 
 // getopt's complaint (if any) on stderr, then the command's usage line, as qemu-io does.
 int UsageError(Shell& sh, std::string_view cmd, const OptionEvent* ev) {
-  if (ev != nullptr) sh.err() << GetoptMessage(*ev, cmd) << "\n";
+  if (ev != nullptr) {
+    sh.err() << GetoptMessage(*ev, cmd) << "\n";
+  }
   sh.PrintUsage(Spec(cmd));
   return -EINVAL;
 }
@@ -58,10 +62,13 @@ void DumpBuffer(std::ostream& out, const uint8_t* p, int64_t offset, int64_t len
   for (int64_t i = 0; i < len; i += 16) {
     out << fmt::format("{:08x}:  ", static_cast<uint64_t>(offset + i));
     int64_t n = std::min<int64_t>(16, len - i);
-    for (int64_t j = 0; j < n; ++j) out << fmt::format("{:02x} ", p[i + j]);
+    for (int64_t j = 0; j < n; ++j) {
+      out << fmt::format("{:02x} ", p[i + j]);
+    }
     out << " ";
-    for (int64_t j = 0; j < n; ++j)
+    for (int64_t j = 0; j < n; ++j) {
       out << (std::isalnum(p[i + j]) ? static_cast<char>(p[i + j]) : '.');
+    }
     out << "\n";
   }
 }
@@ -110,7 +117,9 @@ struct ReadFlags {
 // Applies read's options; returns 0 or the command's error.
 int ReadOptions(Shell& sh, const std::string& cmd, const GetoptResult& g, ReadFlags& f) {
   for (const OptionEvent& ev : g.options) {
-    if (ev.kind != OptionEvent::Kind::kOption) return UsageError(sh, cmd, &ev);
+    if (ev.kind != OptionEvent::Kind::kOption) {
+      return UsageError(sh, cmd, &ev);
+    }
     switch (ev.opt) {
       case 'b':
         f.b = true;
@@ -139,11 +148,15 @@ int ReadOptions(Shell& sh, const std::string& cmd, const GetoptResult& g, ReadFl
         break;
       case 's':
         f.s = true;
-        if (!Number(sh, ev.arg, f.pattern_offset)) return static_cast<int>(f.pattern_offset);
+        if (!Number(sh, ev.arg, f.pattern_offset)) {
+          return static_cast<int>(f.pattern_offset);
+        }
         break;
       case 'l':
         f.l = true;
-        if (!Number(sh, ev.arg, f.pattern_count)) return static_cast<int>(f.pattern_count);
+        if (!Number(sh, ev.arg, f.pattern_count)) {
+          return static_cast<int>(f.pattern_count);
+        }
         break;
     }
   }
@@ -153,23 +166,37 @@ int ReadOptions(Shell& sh, const std::string& cmd, const GetoptResult& g, ReadFl
 int ReadCmd(Shell& sh, Args argv) {
   GetoptResult g = Getopt(argv, "bCl:pP:qrs:v");
   ReadFlags f;
-  if (int r = ReadOptions(sh, argv[0], g, f); r != 0) return r;
-  if (g.operands.size() != 2) return UsageError(sh, argv[0], nullptr);
+  if (int r = ReadOptions(sh, argv[0], g, f); r != 0) {
+    return r;
+  }
+  if (g.operands.size() != 2) {
+    return UsageError(sh, argv[0], nullptr);
+  }
   int64_t offset = 0, count = 0;
-  if (!Number(sh, g.operands[0], offset)) return static_cast<int>(offset);
-  if (!Number(sh, g.operands[1], count)) return static_cast<int>(count);
+  if (!Number(sh, g.operands[0], offset)) {
+    return static_cast<int>(offset);
+  }
+  if (!Number(sh, g.operands[1], count)) {
+    return static_cast<int>(count);
+  }
   if (count > kMaxRequestBytes) {
     sh.out() << "length cannot exceed " << kMaxRequestBytes << ", given " << g.operands[1] << "\n";
     return -EINVAL;
   }
-  if (!f.P && (f.l || f.s)) return UsageError(sh, argv[0], nullptr);
-  if (!f.l) f.pattern_count = count - f.pattern_offset;
+  if (!f.P && (f.l || f.s)) {
+    return UsageError(sh, argv[0], nullptr);
+  }
+  if (!f.l) {
+    f.pattern_count = count - f.pattern_offset;
+  }
   if (f.pattern_count < 0 || f.pattern_count + f.pattern_offset > count) {
     sh.out() << "pattern verification range exceeds end of read data\n";
     return -EINVAL;
   }
   if (f.b) {
-    if (int r = CheckSectorAligned(sh, offset, count); r != 0) return r;
+    if (int r = CheckSectorAligned(sh, offset, count); r != 0) {
+      return r;
+    }
     if (f.r) {
       sh.out() << "I/O buffer registration is not supported when reading from vmstate\n";
       return -EINVAL;
@@ -178,12 +205,16 @@ int ReadCmd(Shell& sh, Args argv) {
   }
   Backend& dev = *sh.device();
   // Checked before the buffer exists so that a huge bad request allocates nothing.
-  if (Status st = dev.CheckIo(offset, count, "read"); !st.ok()) return Failed(sh, "read", st);
+  if (Status st = dev.CheckIo(offset, count, "read"); !st.ok()) {
+    return Failed(sh, "read", st);
+  }
   std::vector<uint8_t> buf(static_cast<size_t>(count), 0xab);
   auto t1 = Clock::now();
   Status st = dev.Read(offset, buf.data(), buf.size());
   auto t2 = Clock::now();
-  if (!st.ok()) return Failed(sh, "read", st);
+  if (!st.ok()) {
+    return Failed(sh, "read", st);
+  }
   int ret = 0;
   if (f.P) {
     const uint8_t* p = buf.data() + f.pattern_offset;
@@ -196,8 +227,12 @@ int ReadCmd(Shell& sh, Args argv) {
       }
     }
   }
-  if (f.q) return ret;
-  if (f.v) DumpBuffer(sh.out(), buf.data(), offset, count);
+  if (f.q) {
+    return ret;
+  }
+  if (f.v) {
+    DumpBuffer(sh.out(), buf.data(), offset, count);
+  }
   PrintReport(sh.out(), "read", t2 - t1, offset, count, count, f.C);
   return ret;
 }
@@ -213,7 +248,9 @@ struct WriteFlags {
 
 int WriteOptions(Shell& sh, const std::string& cmd, const GetoptResult& g, WriteFlags& f) {
   for (const OptionEvent& ev : g.options) {
-    if (ev.kind != OptionEvent::Kind::kOption) return UsageError(sh, cmd, &ev);
+    if (ev.kind != OptionEvent::Kind::kOption) {
+      return UsageError(sh, cmd, &ev);
+    }
     switch (ev.opt) {
       case 'b':
         f.b = true;
@@ -264,17 +301,20 @@ int WriteOptions(Shell& sh, const std::string& cmd, const GetoptResult& g, Write
 // qemu-io's checks of write's flag combinations, in its order.
 int CheckWriteFlags(Shell& sh, const WriteFlags& f) {
   const char* why = nullptr;
-  if (f.b && f.z)
+  if (f.b && f.z) {
     why = "-b and -z cannot be specified at the same time";
-  else if (f.fua && (f.b || f.c))
+  } else if (f.fua && (f.b || f.c)) {
     why = "-f and -b or -c cannot be specified at the same time";
-  else if (f.n && !f.z)
+  } else if (f.n && !f.z) {
     why = "-n requires -z to be specified";
-  else if (f.u && !f.z)
+  } else if (f.u && !f.z) {
     why = "-u requires -z to be specified";
-  else if (int(f.z) + int(f.P) + int(f.s) > 1)
+  } else if (int(f.z) + int(f.P) + int(f.s) > 1) {
     why = "Only one of -z, -P, and -s can be specified at the same time";
-  if (why == nullptr) return 0;
+  }
+  if (why == nullptr) {
+    return 0;
+  }
   sh.out() << why << "\n";
   return -EINVAL;
 }
@@ -292,26 +332,40 @@ bool FillFromFile(Shell& sh, const std::string& path, std::vector<uint8_t>& buf)
     sh.err() << path << ": file is empty\n";
     return false;
   }
-  for (size_t i = got; i < buf.size(); ++i) buf[i] = buf[i - got];
+  for (size_t i = got; i < buf.size(); ++i) {
+    buf[i] = buf[i - got];
+  }
   return true;
 }
 
 int WriteCmd(Shell& sh, Args argv) {
   GetoptResult g = Getopt(argv, "bcCfnpP:qrs:uz");
   WriteFlags f;
-  if (int r = WriteOptions(sh, argv[0], g, f); r != 0) return r;
-  if (g.operands.size() != 2) return UsageError(sh, argv[0], nullptr);
-  if (int r = CheckWriteFlags(sh, f); r != 0) return r;
+  if (int r = WriteOptions(sh, argv[0], g, f); r != 0) {
+    return r;
+  }
+  if (g.operands.size() != 2) {
+    return UsageError(sh, argv[0], nullptr);
+  }
+  if (int r = CheckWriteFlags(sh, f); r != 0) {
+    return r;
+  }
   int64_t offset = 0, count = 0;
-  if (!Number(sh, g.operands[0], offset)) return static_cast<int>(offset);
-  if (!Number(sh, g.operands[1], count)) return static_cast<int>(count);
+  if (!Number(sh, g.operands[0], offset)) {
+    return static_cast<int>(offset);
+  }
+  if (!Number(sh, g.operands[1], count)) {
+    return static_cast<int>(count);
+  }
   if (count > kMaxRequestBytes && !f.n) {
     sh.out() << "length cannot exceed " << kMaxRequestBytes << " without -n, given "
              << g.operands[1] << "\n";
     return -EINVAL;
   }
   if (f.b || f.c) {
-    if (int r = CheckSectorAligned(sh, offset, count); r != 0) return r;
+    if (int r = CheckSectorAligned(sh, offset, count); r != 0) {
+      return r;
+    }
   }
   if (f.z && f.r) {
     sh.out() << "cannot combine zero write with registered I/O buffer\n";
@@ -323,16 +377,26 @@ int WriteCmd(Shell& sh, Args argv) {
                         f.b ? "VM state (-b)" : "compressed writing (-c)"));
   }
   Backend& dev = *sh.device();
-  if (Status st = dev.CheckIo(offset, count, "write"); !st.ok()) return Failed(sh, "write", st);
+  if (Status st = dev.CheckIo(offset, count, "write"); !st.ok()) {
+    return Failed(sh, "write", st);
+  }
   std::vector<uint8_t> buf(static_cast<size_t>(count), f.z ? 0 : static_cast<uint8_t>(f.pattern));
-  if (f.s && !FillFromFile(sh, f.source, buf)) return -EINVAL;
+  if (f.s && !FillFromFile(sh, f.source, buf)) {
+    return -EINVAL;
+  }
   auto t1 = Clock::now();
   Status st = dev.Write(offset, buf.data(), buf.size());
   // Force Unit Access: the backend has no FUA flag, so a flush makes the data durable.
-  if (st.ok() && f.fua) st = dev.Flush();
+  if (st.ok() && f.fua) {
+    st = dev.Flush();
+  }
   auto t2 = Clock::now();
-  if (!st.ok()) return Failed(sh, "write", st);
-  if (f.q) return 0;
+  if (!st.ok()) {
+    return Failed(sh, "write", st);
+  }
+  if (f.q) {
+    return 0;
+  }
   PrintReport(sh.out(), "wrote", t2 - t1, offset, count, count, f.C);
   return 0;
 }
@@ -341,8 +405,12 @@ int WriteCmd(Shell& sh, Args argv) {
 
 int ZoneReportCmd(Shell& sh, Args argv) {
   int64_t offset = 0, val = 0;
-  if (!Number(sh, argv[1], offset)) return static_cast<int>(offset);
-  if (!Number(sh, argv[2], val)) return static_cast<int>(val);
+  if (!Number(sh, argv[1], offset)) {
+    return static_cast<int>(offset);
+  }
+  if (!Number(sh, argv[2], val)) {
+    return static_cast<int>(val);
+  }
   if (val > UINT_MAX) {
     sh.out() << "Number of zones must be less than 2^32\n";
     return -ERANGE;
@@ -352,10 +420,14 @@ int ZoneReportCmd(Shell& sh, Args argv) {
   if (val == 0) {
     // Nothing to report, but a non-zoned device still refuses the command.
     auto none = dev.ReportZones(static_cast<uint64_t>(offset), std::span<Zone>());
-    if (!none.ok()) return Failed(sh, "zone report", none.status());
+    if (!none.ok()) {
+      return Failed(sh, "zone report", none.status());
+    }
   } else {
     auto r = dev.ReportZones(static_cast<uint64_t>(offset), static_cast<uint32_t>(val));
-    if (!r.ok()) return Failed(sh, "zone report", r.status());
+    if (!r.ok()) {
+      return Failed(sh, "zone report", r.status());
+    }
     zones = std::move(*r);
   }
   for (const Zone& z : zones) {
@@ -369,10 +441,16 @@ int ZoneReportCmd(Shell& sh, Args argv) {
 
 int ZoneMgmtCmd(Shell& sh, Args argv, ZoneOp op) {
   int64_t offset = 0, len = 0;
-  if (!Number(sh, argv[1], offset)) return static_cast<int>(offset);
-  if (!Number(sh, argv[2], len)) return static_cast<int>(len);
+  if (!Number(sh, argv[1], offset)) {
+    return static_cast<int>(offset);
+  }
+  if (!Number(sh, argv[2], len)) {
+    return static_cast<int>(len);
+  }
   Status st = sh.device()->ZoneMgmt(op, static_cast<uint64_t>(offset), static_cast<uint64_t>(len));
-  if (!st.ok()) return Failed(sh, fmt::format("zone {}", ToString(op)), st);
+  if (!st.ok()) {
+    return Failed(sh, fmt::format("zone {}", ToString(op)), st);
+  }
   return 0;
 }
 
@@ -393,7 +471,9 @@ bool ZapOperands(Shell& sh, Args argv, bool& pflag, std::vector<std::string>& op
       ops.erase(ops.begin() + static_cast<ptrdiff_t>(i) - 1);
       return true;
     }
-    if (a.size() < 2 || a[0] != '-') continue;
+    if (a.size() < 2 || a[0] != '-') {
+      continue;
+    }
     if (a[1] != 'p') {
       OptionEvent ev{OptionEvent::Kind::kInvalid, a[1], {}};
       UsageError(sh, argv[0], &ev);
@@ -414,7 +494,9 @@ bool AppendLength(Shell& sh, std::span<const std::string> lens, int64_t& total) 
   total = 0;
   for (const std::string& arg : lens) {
     int64_t len = 0;
-    if (!Number(sh, arg, len)) return false;
+    if (!Number(sh, arg, len)) {
+      return false;
+    }
     if (len > kMaxRequestBytes) {
       sh.out() << "Argument '" << arg << "' exceeds maximum size " << kMaxRequestBytes << "\n";
       return false;
@@ -431,24 +513,35 @@ bool AppendLength(Shell& sh, std::span<const std::string> lens, int64_t& total) 
 int ZoneAppendCmd(Shell& sh, Args argv) {
   bool pflag = false;
   std::vector<std::string> ops;
-  if (!ZapOperands(sh, argv, pflag, ops)) return -EINVAL;
+  if (!ZapOperands(sh, argv, pflag, ops)) {
+    return -EINVAL;
+  }
   // Past the end of argv qemu-io parses a null pointer, which glibc prints as "(null)".
   const std::string offset_text = ops.empty() ? "(null)" : ops[0];
   int64_t offset = 0;
-  if (!Number(sh, offset_text, offset)) return static_cast<int>(offset);
+  if (!Number(sh, offset_text, offset)) {
+    return static_cast<int>(offset);
+  }
   std::span<const std::string> lens(ops);
   lens = lens.subspan(std::min<size_t>(1, lens.size()));
   int64_t total = 0;
-  if (!AppendLength(sh, lens, total)) return -EINVAL;
+  if (!AppendLength(sh, lens, total)) {
+    return -EINVAL;
+  }
   Backend& dev = *sh.device();
   // Validated before the buffer exists so that a bad request allocates nothing.
   if (Status st = dev.CheckAppend(static_cast<uint64_t>(offset), static_cast<size_t>(total));
-      !st.ok())
+      !st.ok()) {
     return Failed(sh, "zone append", st);
+  }
   std::vector<uint8_t> buf(static_cast<size_t>(total), 0xcd);
   auto r = dev.ZoneAppend(static_cast<uint64_t>(offset), buf.data(), buf.size());
-  if (!r.ok()) return Failed(sh, "zone append", r.status());
-  if (pflag) sh.out() << "After zap done, the append sector is " << Sectors(*r) << "\n";
+  if (!r.ok()) {
+    return Failed(sh, "zone append", r.status());
+  }
+  if (pflag) {
+    sh.out() << "After zap done, the append sector is " << Sectors(*r) << "\n";
+  }
   return 0;
 }
 
@@ -467,7 +560,9 @@ int InfoCmd(Shell& sh, Args) {
   // qemu-io prints a protocol driver's name twice (as format and as protocol name); zbl's
   // leaf drivers are its protocol drivers.
   sh.out() << "format name: " << root.driver_name() << "\n";
-  if (root.children().empty()) sh.out() << "format name: " << root.driver_name() << "\n";
+  if (root.children().empty()) {
+    sh.out() << "format name: " << root.driver_name() << "\n";
+  }
   sh.out() << "cluster size: " << Cvtstr(0) << "\n";
   sh.out() << "vm state offset: " << Cvtstr(0) << "\n";
   sh.out() << dev.Describe();
@@ -486,13 +581,17 @@ int QuitCmd(Shell& sh, Args) {
 
 void HelpOneline(std::ostream& out, std::string_view name, const CommandSpec& c) {
   out << name << " ";
-  if (c.args != nullptr) out << c.args << " ";
+  if (c.args != nullptr) {
+    out << c.args << " ";
+  }
   out << "-- " << c.oneline << "\n";
 }
 
 int HelpCmd(Shell& sh, Args argv) {
   if (argv.size() < 2) {
-    for (const CommandSpec& c : Commands()) HelpOneline(sh.out(), c.name, c);
+    for (const CommandSpec& c : Commands()) {
+      HelpOneline(sh.out(), c.name, c);
+    }
     sh.out() << "\nUse 'help commandname' for extended help.\n";
     return 0;
   }
@@ -502,7 +601,9 @@ int HelpCmd(Shell& sh, Args argv) {
     return -EINVAL;
   }
   HelpOneline(sh.out(), argv[1], *c);
-  if (c->help != nullptr) sh.out() << c->help;
+  if (c->help != nullptr) {
+    sh.out() << c->help;
+  }
   return 0;
 }
 

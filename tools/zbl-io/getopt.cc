@@ -5,9 +5,13 @@ namespace {
 
 // 0 when `c` is not an option, 1 for a flag, 2 for an option taking an argument.
 int OptionArity(std::string_view optstring, char c) {
-  if (c == ':') return 0;
+  if (c == ':') {
+    return 0;
+  }
   size_t p = optstring.find(c);
-  if (p == std::string_view::npos) return 0;
+  if (p == std::string_view::npos) {
+    return 0;
+  }
   return p + 1 < optstring.size() && optstring[p + 1] == ':' ? 2 : 1;
 }
 
@@ -54,7 +58,9 @@ GetoptResult Getopt(std::span<const std::string> argv, std::string_view optstrin
       break;
     }
     if (a.size() > 1 && a[0] == '-') {
-      if (!ScanCluster(argv, i, optstring, out)) break;
+      if (!ScanCluster(argv, i, optstring, out)) {
+        break;
+      }
       continue;
     }
     out.operands.push_back(a);

@@ -49,7 +49,9 @@ std::vector<std::string> SplitWords(const std::string& s) {
       in_quotes = !in_quotes;
       have = true;
     } else if (c == ' ' && !in_quotes) {
-      if (have) out.push_back(cur);
+      if (have) {
+        out.push_back(cur);
+      }
       cur.clear();
       have = false;
     } else {
@@ -57,7 +59,9 @@ std::vector<std::string> SplitWords(const std::string& s) {
       have = true;
     }
   }
-  if (have) out.push_back(cur);
+  if (have) {
+    out.push_back(cur);
+  }
   return out;
 }
 
@@ -98,7 +102,9 @@ std::pair<std::string, int> RunZblIo(const Script& s) {
     argv.push_back(c);
   }
   int out_pipe[2], in_pipe[2];
-  if (pipe(out_pipe) != 0 || pipe(in_pipe) != 0) return {"pipe failed", -1};
+  if (pipe(out_pipe) != 0 || pipe(in_pipe) != 0) {
+    return {"pipe failed", -1};
+  }
   pid_t pid = fork();
   if (pid == 0) {
     dup2(in_pipe[0], 0);
@@ -107,7 +113,10 @@ std::pair<std::string, int> RunZblIo(const Script& s) {
     close(in_pipe[1]);
     close(out_pipe[0]);
     std::vector<char*> cargv;
-    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.reserve(argv.size() + 1);
+    for (auto& a : argv) {
+      cargv.push_back(a.data());
+    }
     cargv.push_back(nullptr);
     execv(ZBL_IO_BINARY, cargv.data());
     _exit(127);
@@ -122,7 +131,9 @@ std::pair<std::string, int> RunZblIo(const Script& s) {
   std::string out;
   char buf[4096];
   ssize_t n;
-  while ((n = read(out_pipe[0], buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
+  while ((n = read(out_pipe[0], buf, sizeof(buf))) > 0) {
+    out.append(buf, static_cast<size_t>(n));
+  }
   close(out_pipe[0]);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -135,19 +146,29 @@ bool AllDigits(std::string_view s) {
 
 // "12", "12.5", "inf" (a rate over a zero time).
 bool IsDecimal(std::string_view s, int fraction_digits = -1) {
-  if (s == "inf") return true;
+  if (s == "inf") {
+    return true;
+  }
   size_t dot = s.find('.');
-  if (dot == std::string_view::npos) return fraction_digits <= 0 && AllDigits(s);
+  if (dot == std::string_view::npos) {
+    return fraction_digits <= 0 && AllDigits(s);
+  }
   std::string_view frac = s.substr(dot + 1);
-  if (fraction_digits >= 0 && frac.size() != static_cast<size_t>(fraction_digits)) return false;
+  if (fraction_digits >= 0 && frac.size() != static_cast<size_t>(fraction_digits)) {
+    return false;
+  }
   return AllDigits(s.substr(0, dot)) && AllDigits(frac);
 }
 
 // qemu-io's timestr: "00.12 sec" or "1:02:03.50".
 bool IsTime(std::string_view t, bool fixed_only) {
-  if (!fixed_only && t.size() == 9 && t.substr(5) == " sec") return IsDecimal(t.substr(0, 5), 2);
+  if (!fixed_only && t.size() == 9 && t.substr(5) == " sec") {
+    return IsDecimal(t.substr(0, 5), 2);
+  }
   size_t c1 = t.find(':');
-  if (c1 == std::string_view::npos || t.size() != c1 + 9) return false;
+  if (c1 == std::string_view::npos || t.size() != c1 + 9) {
+    return false;
+  }
   return AllDigits(t.substr(0, c1)) && t[c1 + 3] == ':' && AllDigits(t.substr(c1 + 1, 2)) &&
          t.substr(c1 + 4).size() == 5 && IsDecimal(t.substr(c1 + 4), 2);
 }
@@ -155,28 +176,37 @@ bool IsTime(std::string_view t, bool fixed_only) {
 // "<bytes>, 1 ops; <time> (<rate> <unit>/sec and <n.nnnn> ops/sec)" -> "<bytes>".
 bool MatchRate(const std::string& line, std::string& bytes) {
   size_t ops = line.find(" ops; ");
-  if (ops == std::string::npos) return false;
+  if (ops == std::string::npos) {
+    return false;
+  }
   size_t comma = line.rfind(", ", ops);
   if (comma == std::string::npos || comma == 0 ||
-      !AllDigits(line.substr(comma + 2, ops - comma - 2)))
+      !AllDigits(line.substr(comma + 2, ops - comma - 2))) {
     return false;
+  }
   std::string_view rest = std::string_view(line).substr(ops + 6);
   size_t paren = rest.find(" (");
-  if (paren == std::string_view::npos || !IsTime(rest.substr(0, paren), false)) return false;
+  if (paren == std::string_view::npos || !IsTime(rest.substr(0, paren), false)) {
+    return false;
+  }
   std::string_view inner = rest.substr(paren + 2);
   size_t mid = inner.find("/sec and ");
   const std::string_view tail = " ops/sec)";
   if (mid == std::string_view::npos || inner.size() < tail.size() ||
-      inner.substr(inner.size() - tail.size()) != tail)
+      inner.substr(inner.size() - tail.size()) != tail) {
     return false;
+  }
   std::string_view rate = inner.substr(0, mid);
   size_t sp = rate.find(' ');
   static const std::set<std::string_view> kUnits{"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
   if (sp == std::string_view::npos || !IsDecimal(rate.substr(0, sp)) ||
-      !kUnits.count(rate.substr(sp + 1)))
+      !kUnits.count(rate.substr(sp + 1))) {
     return false;
+  }
   std::string_view per_sec = inner.substr(mid + 9, inner.size() - tail.size() - mid - 9);
-  if (!IsDecimal(per_sec, per_sec == "inf" ? -1 : 4)) return false;
+  if (!IsDecimal(per_sec, per_sec == "inf" ? -1 : 4)) {
+    return false;
+  }
   bytes = line.substr(0, comma);
   return true;
 }
@@ -185,12 +215,14 @@ bool MatchRate(const std::string& line, std::string& bytes) {
 bool MatchTerse(const std::string& line, std::string& total) {
   std::vector<std::string_view> f;
   std::string_view v(line);
-  for (size_t p; (p = v.find(',')) != std::string_view::npos; v.remove_prefix(p + 1))
+  for (size_t p; (p = v.find(',')) != std::string_view::npos; v.remove_prefix(p + 1)) {
     f.push_back(v.substr(0, p));
+  }
   f.push_back(v);
   if (f.size() != 5 || !AllDigits(f[0]) || !AllDigits(f[1]) || !IsTime(f[2], true) ||
-      !IsDecimal(f[3], f[3] == "inf" ? -1 : 3) || !IsDecimal(f[4], f[4] == "inf" ? -1 : 3))
+      !IsDecimal(f[3], f[3] == "inf" ? -1 : 3) || !IsDecimal(f[4], f[4] == "inf" ? -1 : 3)) {
     return false;
+  }
   total = std::string(f[0]);
   return true;
 }
@@ -198,12 +230,18 @@ bool MatchTerse(const std::string& line, std::string& total) {
 // "[zbl-io> ]*zbl-io: [can't open[ device PATH]: ]<detail>".
 bool MatchDetail(const std::string& line, std::string& kept) {
   size_t i = 0;
-  while (line.compare(i, 8, "zbl-io> ") == 0) i += 8;
-  if (line.compare(i, 8, "zbl-io: ") != 0) return false;
+  while (line.compare(i, 8, "zbl-io> ") == 0) {
+    i += 8;
+  }
+  if (line.compare(i, 8, "zbl-io: ") != 0) {
+    return false;
+  }
   i += 8;
   if (line.compare(i, 10, "can't open") == 0) {
     size_t colon = line.find(": ", i);
-    if (colon != std::string::npos) i = colon + 2;
+    if (colon != std::string::npos) {
+      i = colon + 2;
+    }
   }
   kept = line.substr(0, i) + "<detail>";
   return true;
@@ -224,14 +262,18 @@ std::string Normalise(const std::string& text) {
     }
     out += line + "\n";
   }
-  if (!ends_with_newline && !out.empty()) out.pop_back();
+  if (!ends_with_newline && !out.empty()) {
+    out.pop_back();
+  }
   return out;
 }
 
 std::vector<std::string> ScriptNames() {
   std::vector<std::string> names;
   for (const auto& e : fs::directory_iterator(ZBL_IO_TESTDATA)) {
-    if (e.path().extension() == ".in") names.push_back(e.path().stem().string());
+    if (e.path().extension() == ".in") {
+      names.push_back(e.path().stem().string());
+    }
   }
   std::sort(names.begin(), names.end());
   return names;
@@ -266,8 +308,9 @@ TEST(GoldenNormalise, RejectsMisshapenRateLines) {
 
 INSTANTIATE_TEST_SUITE_P(Scripts, Golden, ::testing::ValuesIn(ScriptNames()), [](const auto& info) {
   std::string n = info.param;
-  for (char& c : n)
+  for (char& c : n) {
     if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
   return n;
 });
 

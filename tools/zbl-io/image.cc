@@ -9,7 +9,9 @@ std::string EscapeValue(const std::string& v) {
   std::string out;
   for (char c : v) {
     out += c;
-    if (c == ',') out += ',';
+    if (c == ',') {
+      out += ',';
+    }
   }
   return out;
 }
@@ -23,10 +25,14 @@ bool IsFileNode(const Options& o) {
 void NoCacheKeys(const Options& o, const std::string& prefix, std::string& out) {
   if (IsFileNode(o)) {
     const Options* cache = o.Child("cache");
-    if (cache == nullptr || !cache->Has("direct")) out += "," + prefix + "cache.direct=on";
+    if (cache == nullptr || !cache->Has("direct")) {
+      out += "," + prefix + "cache.direct=on";
+    }
   }
   for (const std::string& name : o.ChildNames()) {
-    if (name == "cache") continue;
+    if (name == "cache") {
+      continue;
+    }
     NoCacheKeys(*o.Child(name), prefix + name + ".", out);
   }
 }
@@ -36,7 +42,9 @@ void NoCacheKeys(const Options& o, const std::string& prefix, std::string& out) 
 Result<std::string> BuildOptionString(const ImageArgs& a) {
   std::string s;
   if (a.image_opts) {
-    if (!a.format.empty()) return Error(EINVAL, "--image-opts and -f are mutually exclusive");
+    if (!a.format.empty()) {
+      return Error(EINVAL, "--image-opts and -f are mutually exclusive");
+    }
     s = a.image;
   } else if (a.format.empty() || a.format == "file" || a.format == "host_device") {
     s = "driver=" + (a.format.empty() ? std::string("file") : a.format) +
@@ -49,9 +57,13 @@ Result<std::string> BuildOptionString(const ImageArgs& a) {
                  "use --image-opts for zbl drivers)",
                  a.format);
   }
-  if (!a.nocache) return s;
+  if (!a.nocache) {
+    return s;
+  }
   auto opts = Options::Parse(s);
-  if (!opts.ok()) return opts.status();
+  if (!opts.ok()) {
+    return opts.status();
+  }
   NoCacheKeys(*opts, "", s);
   return s;
 }

@@ -39,7 +39,9 @@ int CommandLoop(zbl::io::Shell& shell, const std::vector<std::string>& cmds) {
   if (!cmds.empty()) {
     for (size_t i = 0; i < cmds.size() && !shell.quit_requested(); ++i) {
       int r = shell.Execute(cmds[i]);
-      if (r < 0) last_error = r;
+      if (r < 0) {
+        last_error = r;
+      }
     }
     return last_error;
   }
@@ -49,11 +51,15 @@ int CommandLoop(zbl::io::Shell& shell, const std::vector<std::string>& cmds) {
     std::cout << kProgname << "> " << std::flush;
     if (!std::getline(std::cin, line)) {
       // At end of input on a terminal qemu-io ends the prompt's line.
-      if (isatty(STDIN_FILENO)) std::cout << "\n";
+      if (isatty(STDIN_FILENO)) {
+        std::cout << "\n";
+      }
       break;
     }
     int r = shell.Execute(line);
-    if (r < 0) last_error = r;
+    if (r < 0) {
+      last_error = r;
+    }
   }
   return last_error;
 }

@@ -55,7 +55,9 @@ Parsed LeadingDecimal(const char* s, uint64_t* value) {
     return p;
   }
   const char* t = s;
-  while (std::isspace(static_cast<unsigned char>(*t))) ++t;
+  while (std::isspace(static_cast<unsigned char>(*t))) {
+    ++t;
+  }
   if (*t == '-') {
     *value = 0;
     p.err = -ERANGE;
@@ -67,7 +69,9 @@ Parsed LeadingDecimal(const char* s, uint64_t* value) {
 // An exponent is never part of the number here: 'e' is the exabyte suffix.
 Parsed Fraction(const char* from, uint64_t* val, uint64_t* valf) {
   std::string copy(from);
-  if (size_t e = copy.find_first_of("eE"); e != std::string::npos) copy.resize(e);
+  if (size_t e = copy.find_first_of("eE"); e != std::string::npos) {
+    copy.resize(e);
+  }
   char* tail = nullptr;
   errno = 0;
   double fraction = std::strtod(copy.c_str(), &tail);
@@ -92,7 +96,9 @@ Parsed Fraction(const char* from, uint64_t* val, uint64_t* valf) {
     *valf = 1;  // underflow: a non-zero fraction too small for a double
   } else {
     *valf = static_cast<uint64_t>(fraction * 0x1p64);
-    if (*valf == 0 && fraction > 0.0) *valf = 1;
+    if (*valf == 0 && fraction > 0.0) {
+      *valf = 1;
+    }
   }
   return p;
 }
@@ -104,11 +110,15 @@ int Strtosz(const char* nptr, uint64_t* result) {
   const char* end = p.end;
   int err = p.err;
   auto finish = [&]() {
-    if (*end != '\0') err = -EINVAL;
+    if (*end != '\0') {
+      err = -EINVAL;
+    }
     *result = err == 0 ? val : 0;
     return err;
   };
-  if (err == -ERANGE) return finish();
+  if (err == -ERANGE) {
+    return finish();
+  }
   if (err == 0 && val == 0 && (*end == 'x' || *end == 'X')) {
     // Hex: no fraction and no suffix ("0x1b" is 27, not 1 with a byte suffix).
     char* e = nullptr;
@@ -133,7 +143,9 @@ int Strtosz(const char* nptr, uint64_t* result) {
       end = f.end;
     }
   }
-  if (err != 0) return finish();
+  if (err != 0) {
+    return finish();
+  }
   int64_t mul = SuffixMultiplier(*end);
   if (mul > 0) {
     ++end;
@@ -168,8 +180,12 @@ int64_t Cvtnum(std::string_view text) {
   std::string s(text);
   uint64_t v = 0;
   int err = Strtosz(s.c_str(), &v);
-  if (err < 0) return err;
-  if (v > static_cast<uint64_t>(INT64_MAX)) return -ERANGE;
+  if (err < 0) {
+    return err;
+  }
+  if (v > static_cast<uint64_t>(INT64_MAX)) {
+    return -ERANGE;
+  }
   return static_cast<int64_t>(v);
 }
 
@@ -204,16 +220,22 @@ std::string Cvtstr(double value) {
       break;
     }
   }
-  if (!scaled) std::snprintf(buf, sizeof(buf), "%f", value);
+  if (!scaled) {
+    std::snprintf(buf, sizeof(buf), "%f", value);
+  }
   std::string s(buf);
   // "4.000" prints as "4": qemu-io cuts at the first ".000".
-  if (size_t p = s.find(".000"); p != std::string::npos) s.resize(p);
+  if (size_t p = s.find(".000"); p != std::string::npos) {
+    s.resize(p);
+  }
   return s + suffix;
 }
 
 std::string Timestr(std::chrono::nanoseconds elapsed, bool fixed) {
   long long total_ns = elapsed.count();
-  if (total_ns < 0) total_ns = 0;
+  if (total_ns < 0) {
+    total_ns = 0;
+  }
   unsigned long long sec = static_cast<unsigned long long>(total_ns / 1000000000);
   double frac = static_cast<double>(total_ns % 1000000000) / 1e9;
   char buf[64];
@@ -230,7 +252,9 @@ int ParsePattern(std::string_view text) {
   std::string s(text);
   char* end = nullptr;
   long v = std::strtol(s.c_str(), &end, 0);
-  if (v < 0 || v > UCHAR_MAX || *end != '\0') return -1;
+  if (v < 0 || v > UCHAR_MAX || *end != '\0') {
+    return -1;
+  }
   return static_cast<int>(v);
 }
 

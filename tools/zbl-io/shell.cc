@@ -6,7 +6,9 @@ namespace zbl::io {
 
 int Shell::Execute(std::string_view line) {
   std::vector<std::string> argv = Tokenize(line);
-  if (argv.empty()) return 0;
+  if (argv.empty()) {
+    return 0;
+  }
   const CommandSpec* spec = FindCommand(argv[0]);
   if (spec == nullptr) {
     err() << "command \"" << argv[0] << "\" not found\n";
@@ -25,7 +27,9 @@ int Shell::Execute(std::string_view line) {
 }
 
 void Shell::ReportDetail(const Status& st) {
-  if (st.ok() || st.message().empty()) return;
+  if (st.ok() || st.message().empty()) {
+    return;
+  }
   err() << progname_ << ": " << st.message() << "\n";
 }
 

@@ -167,8 +167,9 @@ TEST(ParseCommandLine, ErrorsAreQemuIoMessages) {
 
 TEST(CommandTable, SortedUniqueAndConsistent) {
   auto cmds = Commands();
-  for (size_t i = 1; i < cmds.size(); ++i)
+  for (size_t i = 1; i < cmds.size(); ++i) {
     EXPECT_LT(std::string(cmds[i - 1].name), std::string(cmds[i].name));
+  }
   for (const CommandSpec& c : cmds) {
     EXPECT_EQ(FindCommand(c.name), &c);
     if (c.altname) {
@@ -273,17 +274,21 @@ TEST_F(ShellTest, DeviceErrorsPrintDetailThenVerdict) {
 // negative errno and the device keeps its invariants (a fixed seed keeps failures replayable).
 TEST_F(ShellTest, RandomLinesKeepTheDeviceConsistent) {
   static const char* const kWords[] = {
-      "zrp", "zo", "zc", "zf", "zrs", "zap", "read", "write", "r", "w", "flush", "info", "length",
-      "help", "?", "-p", "-P", "-v", "-q", "-C", "-z", "-s", "-l", "-b", "-c", "-f", "--", "-",
-      "0", "4k", "8k", "4M", "8M", "12M", "16M", "1.5k", ".5M", "0x1000", "-1", "abc", "8E",
-      "0xcd", "256", "3G", "512", "4096", "1E", "", "zone_report", "quit"};
+      "zrp",   "zo",   "zc",     "zf",   "zrs", "zap",  "read", "write",  "r",           "w",
+      "flush", "info", "length", "help", "?",   "-p",   "-P",   "-v",     "-q",          "-C",
+      "-z",    "-s",   "-l",     "-b",   "-c",  "-f",   "--",   "-",      "0",           "4k",
+      "8k",    "4M",   "8M",     "12M",  "16M", "1.5k", ".5M",  "0x1000", "-1",          "abc",
+      "8E",    "0xcd", "256",    "3G",   "512", "4096", "1E",   "",       "zone_report", "quit"};
   std::mt19937 rng(20261125);
   std::uniform_int_distribution<size_t> word(0, std::size(kWords) - 1), len(0, 6);
   for (int i = 0; i < 3000; ++i) {
     std::string line;
-    for (size_t n = len(rng); n > 0; --n) line += std::string(kWords[word(rng)]) + " ";
-    if (line.rfind("quit", 0) == 0 || line.rfind("help", 0) == 0 || line.rfind("? ", 0) == 0)
+    for (size_t n = len(rng); n > 0; --n) {
+      line += std::string(kWords[word(rng)]) + " ";
+    }
+    if (line.rfind("quit", 0) == 0 || line.rfind("help", 0) == 0 || line.rfind("? ", 0) == 0) {
       continue;
+    }
     int r = Run(line);
     EXPECT_LE(r, 0) << line;
     out_.str("");
