@@ -17,6 +17,7 @@ class Shell;
 
 enum CommandFlags : unsigned {
   kCommandGlobal = 1u << 0,  // runs without an open device (help, quit)
+  kCommandNoFile = 1u << 1,  // runs without an open device, argument count checked (open)
 };
 
 struct CommandSpec {

@@ -12,6 +12,7 @@
 
 #include "command_line.h"
 #include "getopt.h"
+#include "image.h"
 #include "numbers.h"
 #include "shell.h"
 #include "zbl/driver.h"
@@ -545,6 +546,73 @@ int ZoneAppendCmd(Shell& sh, Args argv) {
   return 0;
 }
 
+// ---- open, close ----
+
+// Applies open's options to `a`; returns 0 or the command's error. Cache and AIO hints are
+// accepted (zbl has one I/O path); what would change the device's semantics is refused.
+int OpenOptions(Shell& sh, const std::string& cmd, const GetoptResult& g, ImageArgs& a) {
+  for (const OptionEvent& ev : g.options) {
+    if (ev.kind != OptionEvent::Kind::kOption) {
+      return UsageError(sh, cmd, &ev);
+    }
+    switch (ev.opt) {
+      case 'n':
+        a.nocache = true;
+        break;
+      case 't':
+        a.nocache = a.nocache || ev.arg == "none" || ev.arg == "directsync";
+        break;
+      case 'o':
+        if (sh.image_opts()) {
+          sh.out() << "--image-opts and 'open -o' are mutually exclusive\n";
+          return -EINVAL;
+        }
+        a.options += (a.options.empty() ? "" : ",") + ev.arg;
+        break;
+      case 'k':
+      case 'i':
+      case 'd':
+      case 'U':
+        break;
+      default:  // -r, -s, -C: read-only, snapshot, copy-on-read
+        sh.err() << sh.progname() << ": open -" << ev.opt << " is not supported by zbl-io\n";
+        return -ENOTSUP;
+    }
+  }
+  return 0;
+}
+
+int OpenCmd(Shell& sh, Args argv) {
+  GetoptResult g = Getopt(argv, "snCro:ki:t:d:U");
+  ImageArgs a;
+  a.image_opts = sh.image_opts();
+  if (int r = OpenOptions(sh, argv[0], g, a); r != 0) {
+    return r;
+  }
+  if (g.operands.size() > 1) {
+    return UsageError(sh, argv[0], nullptr);
+  }
+  if (!g.operands.empty()) {
+    a.image = g.operands[0];
+  }
+  if (sh.device() != nullptr) {
+    sh.err() << sh.progname() << ": file open already, try 'help close'\n";
+    return -EINVAL;
+  }
+  auto dev = OpenImage(a);
+  if (!dev.ok()) {
+    sh.err() << sh.progname() << ": " << dev.status().message() << "\n";
+    return -EINVAL;
+  }
+  sh.Adopt(std::move(*dev));
+  return 0;
+}
+
+int CloseCmd(Shell& sh, Args) {
+  sh.Close();
+  return 0;
+}
+
 // ---- the rest -----------------------------------------------------------------------------
 
 int FlushCmd(Shell& sh, Args) {
@@ -607,6 +675,21 @@ int HelpCmd(Shell& sh, Args argv) {
   return 0;
 }
 
+constexpr const char kOpenHelp[] =
+    "\n"
+    " opens a new device\n"
+    "\n"
+    " Example:\n"
+    " 'open -n -o driver=raw /tmp/data' - opens raw data file read-write, uncached\n"
+    " 'open driver=emulated,model=hm,size=1G' - with --image-opts, an option string\n"
+    "\n"
+    " Opens a device for subsequent use by all of the other zbl-io commands.\n"
+    " -n, -- disable host cache (cache.direct=on on the file node)\n"
+    " -t, -- cache mode: none and directsync disable the host cache, others are accepted\n"
+    " -o, -- options for the root driver (not with --image-opts)\n"
+    " -k, -i, -d, -U -- accepted, no effect; -r, -s, -C are not supported\n"
+    "\n";
+
 constexpr const char kReadHelp[] =
     "\n"
     " reads a range of bytes from the given offset\n"
@@ -651,11 +734,14 @@ constexpr const char kWriteHelp[] =
     "\n";
 
 constexpr CommandSpec kCommands[] = {
+    {"close", "c", nullptr, "close the current open file", 0, 0, 0, nullptr, CloseCmd},
     {"flush", "f", nullptr, "flush all in-core file state to disk", 0, 0, 0, nullptr, FlushCmd},
     {"help", "?", "[command]", "help for one or all commands", 0, 1, kCommandGlobal, nullptr,
      HelpCmd},
     {"info", "i", nullptr, "prints information about the current file", 0, 0, 0, nullptr, InfoCmd},
     {"length", "l", nullptr, "gets the length of the current file", 0, 0, 0, nullptr, LengthCmd},
+    {"open", "o", "[-rsCnkU] [-t cache] [-d discard] [-o options] [path]",
+     "open the file specified by path", 1, -1, kCommandNoFile, kOpenHelp, OpenCmd},
     {"quit", "q", nullptr, "exit the program", -1, -1, kCommandGlobal, nullptr, QuitCmd},
     {"read", "r", "[-abCqrv] [-P pattern [-s off] [-l len]] off len",
      "reads a number of bytes at a specified offset", 2, -1, 0, kReadHelp, ReadCmd},

@@ -227,7 +227,7 @@ bool MatchTerse(const std::string& line, std::string& total) {
   return true;
 }
 
-// "[zbl-io> ]*zbl-io: [can't open[ device PATH]: ]<detail>".
+// "[zbl-io> ]*zbl-io: [can't open[ device PATH]: ]<detail>", except qemu-io's own fixed text.
 bool MatchDetail(const std::string& line, std::string& kept) {
   size_t i = 0;
   while (line.compare(i, 8, "zbl-io> ") == 0) {
@@ -237,6 +237,10 @@ bool MatchDetail(const std::string& line, std::string& kept) {
     return false;
   }
   i += 8;
+  // qemu-io's own fixed message, kept as it is.
+  if (line.compare(i, std::string::npos, "file open already, try 'help close'") == 0) {
+    return false;
+  }
   if (line.compare(i, 10, "can't open") == 0) {
     size_t colon = line.find(": ", i);
     if (colon != std::string::npos) {

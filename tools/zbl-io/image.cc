@@ -39,9 +39,41 @@ void NoCacheKeys(const Options& o, const std::string& prefix, std::string& out) 
 
 }  // namespace
 
+// `open -o OPTIONS [PATH]`: the options name the root node; PATH becomes its (or, under a
+// format driver, its file child's) filename, as QEMU's blk_new_open does with a filename.
+Result<std::string> WithOpenOptions(const ImageArgs& a) {
+  auto o = Options::Parse(a.options);
+  if (!o.ok()) {
+    return o.status();
+  }
+  if (a.image.empty()) {
+    return a.options;
+  }
+  auto driver = o->GetString("driver", "");
+  if (!driver.ok()) {
+    return driver.status();
+  }
+  if (driver->empty()) {
+    return "driver=file,filename=" + EscapeValue(a.image) + "," + a.options;
+  }
+  if (*driver == "file" || *driver == "host_device") {
+    return a.options + ",filename=" + EscapeValue(a.image);
+  }
+  return a.options + ",file.driver=file,file.filename=" + EscapeValue(a.image);
+}
+
 Result<std::string> BuildOptionString(const ImageArgs& a) {
   std::string s;
-  if (a.image_opts) {
+  if (!a.options.empty()) {
+    if (a.image_opts) {
+      return Error(EINVAL, "--image-opts and 'open -o' are mutually exclusive");
+    }
+    auto w = WithOpenOptions(a);
+    if (!w.ok()) {
+      return w.status();
+    }
+    s = *w;
+  } else if (a.image_opts) {
     if (!a.format.empty()) {
       return Error(EINVAL, "--image-opts and -f are mutually exclusive");
     }
@@ -66,6 +98,24 @@ Result<std::string> BuildOptionString(const ImageArgs& a) {
   }
   NoCacheKeys(*opts, "", s);
   return s;
+}
+
+}  // namespace zbl::io
+
+namespace zbl::io {
+
+Result<std::unique_ptr<Backend>> OpenImage(const ImageArgs& a) {
+  auto opts = BuildOptionString(a);
+  if (!opts.ok()) {
+    return opts.status();
+  }
+  auto b = Backend::Open(*opts);
+  if (!b.ok()) {
+    const bool named = !a.image_opts && !a.image.empty();
+    return Error(b.status().code(), "can't open{}: {}", named ? " device " + a.image : "",
+                 b.status().ToString());
+  }
+  return std::move(*b);
 }
 
 }  // namespace zbl::io

@@ -94,22 +94,16 @@ int Main(int argc, char** argv) {
     std::cout << kProgname << " version " << ZBL_VERSION << " (zbl " << ZBL_COMMIT << ")\n";
     return 0;
   }
-  std::unique_ptr<zbl::Backend> dev;
-  if (!image.image.empty() || image.image_opts) {
-    auto opts = zbl::io::BuildOptionString(image);
-    if (!opts.ok()) {
-      std::cerr << kProgname << ": " << opts.status().message() << "\n";
+  zbl::io::Shell shell(nullptr, std::cout, std::cerr, kProgname);
+  shell.set_image_opts(image.image_opts);
+  if (!image.image.empty()) {
+    auto dev = zbl::io::OpenImage(image);
+    if (!dev.ok()) {
+      std::cerr << kProgname << ": " << dev.status().message() << "\n";
       return 1;
     }
-    auto b = zbl::Backend::Open(*opts);
-    if (!b.ok()) {
-      std::cerr << kProgname << ": can't open" << (image.image_opts ? "" : " device " + image.image)
-                << ": " << b.status().ToString() << "\n";
-      return 1;
-    }
-    dev = std::move(*b);
+    shell.Adopt(std::move(*dev));
   }
-  zbl::io::Shell shell(dev.get(), std::cout, std::cerr, kProgname);
   int ret = CommandLoop(shell, cmds);
   std::cout.flush();
   return ret < 0 ? 1 : 0;

@@ -15,7 +15,7 @@ int Shell::Execute(std::string_view line) {
     return -EINVAL;
   }
   // qemu-io checks for an open file before it checks the argument count.
-  if (!(spec->flags & kCommandGlobal) && device_ == nullptr) {
+  if (!(spec->flags & (kCommandGlobal | kCommandNoFile)) && device_ == nullptr) {
     err() << "no file open, try 'help open'\n";
     return -EINVAL;
   }

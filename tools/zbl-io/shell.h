@@ -6,6 +6,7 @@
 // A command never touches the device before its arguments are all valid.
 #pragma once
 
+#include <memory>
 #include <ostream>
 #include <span>
 #include <string>
@@ -29,6 +30,18 @@ class Shell {
   void RequestQuit() { quit_ = true; }
 
   Backend* device() { return device_; }
+  // Takes an opened device (the command line's image, or `open`); `close` drops it.
+  void Adopt(std::unique_ptr<Backend> device) {
+    owned_ = std::move(device);
+    device_ = owned_.get();
+  }
+  void Close() {
+    device_ = nullptr;
+    owned_.reset();
+  }
+  // --image-opts: `open`'s argument is an option string, not a path.
+  bool image_opts() const { return image_opts_; }
+  void set_image_opts(bool on) { image_opts_ = on; }
   const std::string& progname() const { return progname_; }
   std::ostream& out() { return out_; }
   // The error stream, after flushing `out`.
@@ -44,6 +57,8 @@ class Shell {
 
  private:
   Backend* device_;
+  std::unique_ptr<Backend> owned_;
+  bool image_opts_ = false;
   std::ostream& out_;
   std::ostream& err_;
   std::string progname_;
