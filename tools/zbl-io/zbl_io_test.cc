@@ -209,6 +209,36 @@ TEST(BuildOptionString, ImageOpts) {
   EXPECT_FALSE(BuildOptionString(a).ok());
 }
 
+TEST(BuildOptionString, OpenDashO) {
+  ImageArgs a;
+  a.options = "driver=raw";
+  a.image = "/x.img";
+  EXPECT_EQ(*BuildOptionString(a), "driver=raw,file.driver=file,file.filename=/x.img");
+  a.options = "driver=host_device";
+  EXPECT_EQ(*BuildOptionString(a), "driver=host_device,filename=/x.img");
+  a.options = "locking=off";
+  EXPECT_EQ(*BuildOptionString(a), "driver=file,filename=/x.img,locking=off");
+  a.image.clear();
+  a.options = "driver=emulated,model=hm";
+  EXPECT_EQ(*BuildOptionString(a), "driver=emulated,model=hm");
+  a.image_opts = true;
+  EXPECT_EQ(BuildOptionString(a).status().code(), EINVAL);
+}
+
+TEST(OpenImage, ErrorsNameTheDevice) {
+  ImageArgs a;
+  a.image = "/nonexistent/x.img";
+  a.format = "raw";
+  auto r = OpenImage(a);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message().rfind("can't open device /nonexistent/x.img: ", 0), 0u)
+      << r.status().message();
+  a = ImageArgs{};
+  a.image_opts = true;
+  a.image = "driver=emulated,size=16M,zone-size=4M";
+  ASSERT_TRUE(OpenImage(a).ok());
+}
+
 // The shell in process, for what the golden files cannot see: the return values and that a
 // rejected command leaves the device untouched.
 class ShellTest : public ::testing::Test {
