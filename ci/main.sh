@@ -21,8 +21,11 @@ export ZBL_RESULTS_DIR=$results
 unset ZBL_NO_RESULTS
 echo "== zbl: conformance suites -> $results/"
 suites_status=0
-"$build/suites/zbl-suites" --gtest_brief=1 --gtest_output="xml:$results/zbl-suites.xml" ||
-  suites_status=$?
+"$build/suites/zbl-suites" --gtest_brief=1 --gtest_output="xml:$results/zbl-suites.xml" \
+  >"$results/zbl-suites.log" 2>&1 || suites_status=$?
+# The log holds every skip reason; show only what failed.
+grep -E '^\[  FAILED  \]' "$results/zbl-suites.log" | sort -u || true
+echo "== zbl: full log: $results/zbl-suites.log"
 
 echo "== zbl: matrix (suite x configuration)"
 matrix_status=0

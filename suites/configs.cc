@@ -108,7 +108,7 @@ std::vector<Config> MakeBuiltins() {
   // One device per family, with capacity < size and limits, held to the family's variants.
   for (const char* p : {"null_blk", "zns", "zbc"}) {
     Geometry g{.size = 32 * kMiB, .zone_size = 2 * kMiB, .zone_capacity = 1536 * kKiB,
-               .conventional = 2, .max_open = 4, .max_active = 6, .profile = p};
+               .conventional = 2, .max_open = 4, .max_active = 8, .profile = p};
     if (std::string(p) == "zbc") g.max_active = 0;  // ZBC has no active limit
     v.push_back(Emulated(std::string("profile_") + p, g));
   }
@@ -131,7 +131,7 @@ std::vector<Config> MakeBuiltins() {
     c.name = "raw_file";
     c.option_string = "driver=raw,file.driver=file,file.filename=<tmp>";
     c.driver_labels = {"raw", "file"};
-    c.expect = ExpectOf({.model = "none"});
+    c.expect = ExpectOf({.model = "none", .block = 0});  // the file driver picks its block size
     c.persistent = true;
     c.tmp_file_size = 64 * kMiB;
     v.push_back(c);
@@ -141,7 +141,7 @@ std::vector<Config> MakeBuiltins() {
     c.name = "host_device_loop";
     c.option_string = "driver=host_device,filename=<loop>";
     c.driver_labels = {"host_device"};
-    c.expect = ExpectOf({.model = "none", .block = 512});
+    c.expect = ExpectOf({.model = "none", .block = 0});
     c.persistent = true;
     c.tmp_file_size = 64 * kMiB;
     c.needs = Needs::kRoot;
@@ -173,7 +173,9 @@ std::vector<Config> MakeAll() {
     c.driver_labels = DriversOf(dev);
     c.driver_labels.push_back("user_device");
     c.expect.known = false;
-    c.persistent = true;
+    // A real device keeps its data; ZBL_DEVICE_PERSISTENT=0 says it does not (a memory device).
+    const char* p = std::getenv("ZBL_DEVICE_PERSISTENT");
+    c.persistent = !(p && std::string(p) == "0");
     c.fresh_on_open = false;
     c.user_owned = true;
     v.push_back(c);

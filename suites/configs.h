@@ -31,7 +31,7 @@ struct Expected {
   bool known = true;
   ZoneModel model = ZoneModel::kHostManaged;
   uint64_t size = 0;
-  uint32_t block_size = 4096;
+  uint32_t block_size = 4096;  // 0 = the driver's choice, not checked
   uint64_t zone_size = 0;
   uint64_t zone_capacity = 0;  // 0 = zone_size
   uint32_t nr_zones = 0;

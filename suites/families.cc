@@ -100,9 +100,9 @@ std::string MatchFamily(const std::map<std::string, std::string>& observed) {
       if (FindCell(cell) && !JudgeVariant(cell, variant, std::string(f)).empty()) all = false;
     if (all) agree.push_back(f);
   }
-  // Only one family can be named; when several agree the cells seen could not tell them apart.
   if (agree.size() == 1) return std::string(agree[0]);
-  return "mixed";
+  // Several agree: the cells seen cannot tell those families apart.
+  return agree.empty() ? "mixed" : "unknown";
 }
 
 std::string ErrnoVariant(int err) {

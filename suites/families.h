@@ -33,7 +33,8 @@ const Cell* FindCell(std::string_view name);
 std::string JudgeVariant(std::string_view cell, std::string_view variant,
                          const std::optional<std::string>& family);
 
-// The family every observed cell agrees with, else "mixed" ("unknown" when nothing observed).
+// The one family every observed cell agrees with; "mixed" when no family allows them all;
+// "unknown" when nothing was observed or the cells seen fit several families.
 std::string MatchFamily(const std::map<std::string, std::string>& observed);
 
 // errno as a variant name: "eio", "einval", "etoomanyrefs", ... ("ok" for 0).
