@@ -147,18 +147,21 @@ std::vector<Config> MakeBuiltins() {
     c.needs = Needs::kRoot;
     v.push_back(c);
   }
-  {
-    // null_blk's defaults are the driver's to choose; the suites read its geometry.
+  for (const char* backend : {"user", "kernel"}) {
+    // null_blk's own option names and units (sizes in MB), memory-backed so data reads back.
     Config c;
-    c.name = "null_blk_user";
-    c.option_string = "driver=null_blk,backend=user";
+    c.name = std::string("null_blk_") + backend;
+    c.option_string = std::string("driver=null_blk,backend=") + backend +
+                      ",size=64,zoned=1,zone_size=1,zone_nr_conv=2,zone_max_open=8,"
+                      "blocksize=4096,memory_backed=1";
     c.driver_labels = {"null_blk"};
-    c.expect.known = false;
-    v.push_back(c);
-    c.name = "null_blk_kernel";
-    c.option_string = "driver=null_blk,backend=kernel";
-    c.needs = Needs::kKernelNullBlk;
-    c.fresh_on_open = false;
+    c.expect = ExpectOf({.conventional = 2, .max_open = 8});
+    c.expect.max_append = 0;  // the block layer's cap: not fixed here
+    c.family = "null_blk";
+    if (std::string(backend) == "kernel") {
+      c.needs = Needs::kKernelNullBlk;
+      c.fresh_on_open = false;
+    }
     v.push_back(c);
   }
   return v;
@@ -314,6 +317,7 @@ std::optional<std::string> ConfigProfile(const Config& c) {
     std::string p;
     if (FindProfileKey(*o, p)) return p;
   }
+  if (!c.family.empty()) return c.family;
   if (const char* env = std::getenv("ZBL_PROFILE"); env && *env) return std::string(env);
   return std::nullopt;
 }

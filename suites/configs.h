@@ -38,7 +38,7 @@ struct Expected {
   uint32_t conventional_zones = 0;
   uint32_t max_open = 0;
   uint32_t max_active = 0;
-  uint64_t max_append = 0;
+  uint64_t max_append = 0;  // 0 = not checked
   std::vector<uint32_t> read_only_zones;
   std::vector<uint32_t> offline_zones;
 };
@@ -55,6 +55,8 @@ struct Config {
   // The device belongs to the user: data-destroying tests need ZBL_ALLOW_DESTRUCTIVE=1.
   bool user_owned = false;
   Needs needs = Needs::kNothing;
+  // The family the device belongs to by nature (null_blk for driver=null_blk); "" = unknown.
+  std::string family;
   // Size of the temporary file "<tmp>" stands for (0 = an empty file).
   uint64_t tmp_file_size = 0;
 };
@@ -66,7 +68,7 @@ const std::vector<Config>& BuiltinConfigs();
 const Config* FindConfig(std::string_view name);
 
 // The family a configuration is held to: its option string's `profile=` (at any level), else
-// env ZBL_PROFILE, else none.
+// its own family, else env ZBL_PROFILE, else none.
 std::optional<std::string> ConfigProfile(const Config& c);
 
 // Why a configuration cannot run here ("driver 'raw' is not available in this build"), or "".
