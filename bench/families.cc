@@ -351,10 +351,12 @@ std::vector<int> ThreadCounts() {
 }
 
 void RegisterZoned(const BenchConfig& cfg, Backend* dev) {
-  for (uint32_t n : {1u, 64u, 1024u, 0u})
+  for (uint32_t n : {1u, 64u, 1024u, 0u}) {
+    if (n >= dev->limits().nr_zones) continue;  // "all" covers it
     benchmark::RegisterBenchmark(Name("Report", cfg, n ? fmt::format("zones:{}", n) : "zones:all").c_str(),
                                  Report, dev, n)
         ->UseRealTime();
+  }
   if (!DestructiveAllowed(cfg)) {
     benchmark::RegisterBenchmark(Name("Unavailable", cfg, "reason:destructive").c_str(), Unavailable,
                                  "writes and zone management need ZBL_ALLOW_DESTRUCTIVE=1");
