@@ -357,11 +357,7 @@ void RegisterZoned(const BenchConfig& cfg, Backend* dev) {
                                  Report, dev, n)
         ->UseRealTime();
   }
-  if (!DestructiveAllowed(cfg)) {
-    benchmark::RegisterBenchmark(Name("Unavailable", cfg, "reason:destructive").c_str(), Unavailable,
-                                 "writes and zone management need ZBL_ALLOW_DESTRUCTIVE=1");
-    return;
-  }
+  if (!DestructiveAllowed(cfg)) return;
   const std::pair<const char*, Mgmt> ops[] = {{"open", Mgmt::kOpen},     {"close", Mgmt::kClose},
                                               {"finish", Mgmt::kFinish}, {"reset", Mgmt::kReset},
                                               {"reset-all", Mgmt::kResetAll}};
@@ -404,7 +400,11 @@ void RegisterConfig(const BenchConfig& cfg) {
   }
   benchmark::AddCustomContext("zbl_config." + cfg.name, cfg.options);
   if ((*dev)->limits().zoned()) RegisterZoned(cfg, *dev);
-  if (!DestructiveAllowed(cfg)) return;
+  if (!DestructiveAllowed(cfg)) {
+    benchmark::RegisterBenchmark(Name("Unavailable", cfg, "reason:destructive").c_str(), Unavailable,
+                                 "writes and zone management need ZBL_ALLOW_DESTRUCTIVE=1");
+    return;
+  }
   for (size_t bs : {size_t{4096}, size_t{16384}, size_t{65536}, size_t{262144}, size_t{1048576}})
     benchmark::RegisterBenchmark(Name("SeqWrite", cfg, fmt::format("bs:{}", bs)).c_str(), SeqWrite, *dev, bs,
                                  cfg.in_memory)
