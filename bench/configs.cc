@@ -54,31 +54,31 @@ Status CreateSparse(const std::string& path, uint64_t size) {
 
 std::vector<BenchConfig> DefaultConfigs() {
   std::vector<BenchConfig> v;
-  v.push_back({"emu-hm-64M", "driver=emulated,model=hm,size=4G,zone-size=64M"});
+  v.push_back({"emulated_hm_64m", "driver=emulated,model=hm,size=4G,zone-size=64M"});
   // 102400 zones: the report benchmarks' large case; memory stays sparse.
-  v.push_back({"emu-hm-4M", "driver=emulated,model=hm,size=400G,zone-size=4M"});
-  v.push_back({"emu-zns-cap48M",
+  v.push_back({"emulated_hm_huge", "driver=emulated,model=hm,size=400G,zone-size=4M"});
+  v.push_back({"emulated_zns_cap48m",
                "driver=emulated,model=hm,profile=zns,size=4G,zone-size=64M,zone-capacity=48M,"
                "max-open-zones=8,max-active-zones=8"});
-  v.push_back({"emu-zbc-256M",
+  v.push_back({"emulated_zbc_256m",
                "driver=emulated,model=hm,profile=zbc,size=16G,zone-size=256M,conventional-zones=2,"
                "max-open-zones=16"});
 
   const std::string missing = FileDriverMissing();
   for (auto& c : v) c.in_memory = true;
 
-  BenchConfig raw{"file-raw", "", false, true, false, missing};
+  BenchConfig raw{"file_tmpfs", "", false, true, false, missing};
   raw.scratch_files.push_back(ScratchPath("raw"));
   raw.options = "driver=file,filename=" + raw.scratch_files.back();
   v.push_back(raw);
-  BenchConfig emu{"file-emu-hm-64M", "", false, true, false, missing};
+  BenchConfig emu{"emulated_file_64m", "", false, true, false, missing};
   emu.scratch_files.push_back(ScratchPath("emu"));
   emu.options = "driver=emulated,model=hm,size=4G,zone-size=64M,file.driver=file,file.filename=" +
                 emu.scratch_files.back();
   v.push_back(emu);
 
   if (const char* dev = std::getenv("ZBL_DEVICE"); dev && *dev)
-    v.push_back({"device", dev, /*user_device=*/true, /*queue_capable=*/true, false, ""});
+    v.push_back({"user_device", dev, /*user_device=*/true, /*queue_capable=*/true, false, ""});
   return v;
 }
 

@@ -12,7 +12,7 @@
 namespace zbl::bench {
 
 struct BenchConfig {
-  std::string name;     // second segment of every benchmark name: "emu-hm-64M"
+  std::string name;     // second segment of every benchmark name: "emulated_hm_64m"
   std::string options;  // option string, as the suites and zbl-io take it
   // A real device: writes and zone management only with ZBL_ALLOW_DESTRUCTIVE=1.
   bool user_device = false;
