@@ -124,6 +124,9 @@ Result<Options> Options::Parse(std::string_view text) {
     std::string key(Trim(std::string_view(item).substr(0, eq)));
     std::string value = item.substr(eq + 1);
     if (key.empty()) return Error(EINVAL, "option with an empty key in '{}'", text);
+    // A key is a name: a comma in it (from ",,") could not be printed back unambiguously.
+    if (key.find(',') != std::string::npos)
+      return Error(EINVAL, "option key '{}' contains a comma", key);
     // Walk dotted prefixes down the child tree.
     Options* node = &root;
     size_t start = 0;
