@@ -1,4 +1,5 @@
 // The explicit list of built-in drivers. A new driver is a folder plus one line here.
+#include "blkdebug/blkdebug.h"
 #include "emulated/emulated.h"
 #include "zbl/driver.h"
 
@@ -7,6 +8,7 @@ namespace {
 
 const DriverSpec* const kDrivers[] = {
     &emulated::kEmulatedDriver,
+    &blkdebug::kBlkdebugDriver, &blkdebug::kPowercutDriver,
 };
 
 }  // namespace
