@@ -2,7 +2,7 @@
 # The full stress run: appends from several threads across 32 zones under max-open 8, in every
 # profile, each acknowledged append verified.
 #   fuzz/stress.sh [appends per profile, default 1000000] [threads, default 4]
-# ctest -L stress runs the short version (100,000 appends per profile).
+# ctest -L stress runs the short version (300,000 appends per profile).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cmake --preset default >/dev/null

@@ -6,6 +6,8 @@
 // ctest runs a short version (label stress); fuzz/stress.sh runs the full one:
 //   ZBL_STRESS_APPENDS=1000000 ZBL_STRESS_THREADS=4 build/.../stress_test
 // It prints appends, threads, seconds and appends per second (figures, never asserted).
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
@@ -112,7 +115,13 @@ class Stress : public ::testing::TestWithParam<const char*> {
     }
   }
 
+  void TearDown() override {
+    dev_.reset();
+    if (!image_.empty()) std::filesystem::remove(image_);
+  }
+
   std::unique_ptr<Backend> dev_;
+  std::filesystem::path image_;
   ZoneLog logs_[kZones];
   std::atomic<uint64_t> acked_{0};
   std::atomic<uint64_t> verified_{0};
@@ -122,11 +131,20 @@ class Stress : public ::testing::TestWithParam<const char*> {
 };
 
 TEST_P(Stress, AppendsNeverLoseOrOverlap) {
-  const uint64_t target = EnvOr("ZBL_STRESS_APPENDS", 100000);
+  const uint64_t target = EnvOr("ZBL_STRESS_APPENDS", 300000);
   const int threads = static_cast<int>(std::max<uint64_t>(4, EnvOr("ZBL_STRESS_THREADS", 4)));
+  // "<profile>+file": the persistent emulated device over an image file.
+  std::string profile = GetParam(), extra;
+  if (auto plus = profile.find("+file"); plus != std::string::npos) {
+    profile.resize(plus);
+    image_ = std::filesystem::temp_directory_path() /
+             ("zbl-stress-" + std::to_string(::getpid()) + "-" + profile + ".img");
+    std::filesystem::remove(image_);
+    extra = ",file.driver=file,file.filename=" + image_.string();
+  }
   auto b = Backend::Open(fmt::format(
       "driver=emulated,profile={},size={},zone-size={},block-size={},max-open-zones=8,"
-      "max-append-bytes={}", GetParam(), kZones * kZone, kZone, kBlock, kBlock));
+      "max-append-bytes={}{}", profile, kZones * kZone, kZone, kBlock, kBlock, extra));
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   dev_ = std::move(*b);
 
@@ -161,6 +179,10 @@ TEST_P(Stress, AppendsNeverLoseOrOverlap) {
 
 INSTANTIATE_TEST_SUITE_P(Profiles, Stress, ::testing::Values("null_blk", "zns", "zbc"),
                          [](const auto& info) { return std::string(info.param); });
+#ifdef ZBL_HAVE_PERSIST
+INSTANTIATE_TEST_SUITE_P(ImageFile, Stress, ::testing::Values("null_blk+file"),
+                         [](const auto&) { return std::string("null_blk_file"); });
+#endif
 
 }  // namespace
 }  // namespace zbl
