@@ -1,4 +1,5 @@
 // The explicit list of built-in drivers. A new driver is a folder plus one line here.
+#include "blkdebug/blkdebug.h"
 #include "emulated/emulated.h"
 #include "file/file.h"
 #include "raw/raw.h"
@@ -14,6 +15,7 @@ const DriverSpec* const kDrivers[] = {
     &file::kHostDeviceDriver,
     &raw::kRawDriver,
     &null_blk::kNullBlkDriver,
+    &blkdebug::kBlkdebugDriver, &blkdebug::kPowercutDriver,
 };
 
 }  // namespace
