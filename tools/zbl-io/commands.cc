@@ -4,8 +4,11 @@
 #include <cerrno>
 #include <chrono>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
+#include <new>
 #include <vector>
 
 #include <fmt/format.h>
@@ -22,6 +25,32 @@ namespace {
 
 using Args = std::span<const std::string>;
 using Clock = std::chrono::steady_clock;
+
+// An I/O buffer aligned like qemu-io's (blk_blockalign): devices opened with O_DIRECT
+// (cache.direct=on, -n) refuse buffers that are not aligned to their block size.
+class IoBuffer {
+ public:
+  static constexpr size_t kAlign = 4096;
+  IoBuffer(size_t len, uint8_t fill)
+      : len_(len),
+        p_(static_cast<uint8_t*>(std::aligned_alloc(kAlign, (len / kAlign + 1) * kAlign))) {
+    if (!p_) {
+      throw std::bad_alloc();  // caught in main(), like any allocation failure
+    }
+    std::memset(p_.get(), fill, len);
+  }
+  uint8_t* data() { return p_.get(); }
+  const uint8_t* data() const { return p_.get(); }
+  size_t size() const { return len_; }
+  uint8_t& operator[](size_t i) { return p_.get()[i]; }
+
+ private:
+  struct Free {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  size_t len_;
+  std::unique_ptr<uint8_t, Free> p_;
+};
 
 // QEMU's BDRV_REQUEST_MAX_BYTES: the largest request its block layer accepts.
 constexpr int64_t kMaxRequestBytes = int64_t{INT_MAX >> 9} << 9;
@@ -209,7 +238,7 @@ int ReadCmd(Shell& sh, Args argv) {
   if (Status st = dev.CheckIo(offset, count, "read"); !st.ok()) {
     return Failed(sh, "read", st);
   }
-  std::vector<uint8_t> buf(static_cast<size_t>(count), 0xab);
+  IoBuffer buf(static_cast<size_t>(count), 0xab);
   auto t1 = Clock::now();
   Status st = dev.Read(offset, buf.data(), buf.size());
   auto t2 = Clock::now();
@@ -321,7 +350,7 @@ int CheckWriteFlags(Shell& sh, const WriteFlags& f) {
 }
 
 // Fills `buf` with the contents of `path`, repeated (write -s).
-bool FillFromFile(Shell& sh, const std::string& path, std::vector<uint8_t>& buf) {
+bool FillFromFile(Shell& sh, const std::string& path, IoBuffer& buf) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     sh.err() << path << ": " << std::strerror(errno) << "\n";
@@ -329,7 +358,7 @@ bool FillFromFile(Shell& sh, const std::string& path, std::vector<uint8_t>& buf)
   }
   in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(buf.size()));
   size_t got = static_cast<size_t>(in.gcount());
-  if (got == 0 && !buf.empty()) {
+  if (got == 0 && buf.size() != 0) {
     sh.err() << path << ": file is empty\n";
     return false;
   }
@@ -381,7 +410,7 @@ int WriteCmd(Shell& sh, Args argv) {
   if (Status st = dev.CheckIo(offset, count, "write"); !st.ok()) {
     return Failed(sh, "write", st);
   }
-  std::vector<uint8_t> buf(static_cast<size_t>(count), f.z ? 0 : static_cast<uint8_t>(f.pattern));
+  IoBuffer buf(static_cast<size_t>(count), f.z ? 0 : static_cast<uint8_t>(f.pattern));
   if (f.s && !FillFromFile(sh, f.source, buf)) {
     return -EINVAL;
   }
@@ -535,7 +564,7 @@ int ZoneAppendCmd(Shell& sh, Args argv) {
       !st.ok()) {
     return Failed(sh, "zone append", st);
   }
-  std::vector<uint8_t> buf(static_cast<size_t>(total), 0xcd);
+  IoBuffer buf(static_cast<size_t>(total), 0xcd);
   auto r = dev.ZoneAppend(static_cast<uint64_t>(offset), buf.data(), buf.size());
   if (!r.ok()) {
     return Failed(sh, "zone append", r.status());

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <fstream>
 #include <iterator>
 #include <random>
 #include <sstream>
@@ -330,6 +332,31 @@ TEST_F(ShellTest, RandomLinesKeepTheDeviceConsistent) {
     EXPECT_GE(z.write_pointer, z.start);
     EXPECT_LE(z.write_pointer, z.start + z.length);
   }
+}
+
+// qemu-io allocates aligned buffers; an O_DIRECT file (-n) refuses anything else.
+TEST(ShellFile, DirectIoBuffersAreAligned) {
+  const std::string path = ::testing::TempDir() + "zbl_io_direct.img";
+  {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    f.seekp((1 << 20) - 1);
+    f.put('\0');
+  }
+  ImageArgs a;
+  a.image = path;
+  a.format = "raw";
+  a.nocache = true;
+  auto dev = OpenImage(a);
+  if (!dev.ok()) {
+    std::remove(path.c_str());
+    GTEST_SKIP() << "no O_DIRECT here: " << dev.status().ToString();
+  }
+  std::ostringstream out, err;
+  Shell sh(dev->get(), out, err);
+  EXPECT_EQ(sh.Execute("write -P 0x5a 4k 8k"), 0) << err.str();
+  EXPECT_EQ(sh.Execute("read -q -P 0x5a 4k 8k"), 0) << err.str() << out.str();
+  EXPECT_EQ(sh.Execute("zap -p 0 4k 4k"), -ENOTSUP);
+  std::remove(path.c_str());
 }
 
 TEST_F(ShellTest, NoDeviceOnlyGlobalCommands) {
