@@ -173,6 +173,18 @@ TEST_F(BrowserTest, ScreenshotIsNotBlank) {
   EXPECT_GT(stats["nonwhite"], 0.03);
 }
 
+TEST_F(BrowserTest, WithoutChartJsTheTablesStillRender) {
+  fs::path page = tmp_.path() / "nocharts.html";
+  Generate("--chartjs /dev/null " + Data("fleet/nullblk"), page);
+  CommandResult r = Chromium(page, "--dump-dom");
+  ASSERT_EQ(r.status, 0);
+  auto data = BodyData(r.out);
+  ASSERT_EQ(data["rendered"], "1") << "page error: " << data["error"];
+  EXPECT_EQ(data["charts"], "0");
+  EXPECT_EQ(data["passed"], "26");
+  EXPECT_NE(r.out.find("Chart.js was not available"), std::string::npos);
+}
+
 // Clicks and typing, done by a script appended to a copy of the page (the product page has no
 // test hooks): a failing matrix cell opens its rules with the failure message, a suite opens its
 // rule rows, and the filter box narrows the matrix and the rule table.
