@@ -20,7 +20,7 @@ std::string ScratchPath(std::string_view tag) {
 }
 
 std::string FileDriverMissing() {
-  return FindDriver("file") ? "" : "driver 'file' is not built (drivers/file not merged yet)";
+  return FindDriver("file") ? "" : "driver 'file' is not in this build";
 }
 
 struct OpenDevice {
