@@ -220,6 +220,10 @@ bool DecodeRecord(const uint8_t* p, Record* r) {
 
 // ---- the backing: data and metadata in the child ----
 
+// Set by PersistentNode around zone management: where DiscardZone reports a reset it could not
+// make durable.
+thread_local Status* t_reset_error = nullptr;
+
 class Backing final : public EngineBacking {
  public:
   Backing(Node& child, const Header& h, std::string image)
@@ -308,14 +312,24 @@ class Backing final : public EngineBacking {
   }
 
   // The reset must be durable before the hole is punched and new data lands in the zone.
+  // The engine does not fail a reset for this call's error, so a reset that could not be made
+  // durable is reported through t_reset_error to the node, which fails the request.
   Status DiscardZone(uint32_t zone, uint64_t offset, uint64_t len) override {
     {
       std::lock_guard<std::mutex> meta(meta_mu_);
       ZoneMeta& m = zm_[zone];
       SetMeta(m, {ZC::kEmpty, 0, 0});
       StageRecord(zone);
-      ZBL_RETURN_IF_ERROR(WriteStaged());
-      ZBL_RETURN_IF_ERROR(child_.Flush());
+      Status st = WriteStaged();
+      if (st.ok()) {
+        st = child_.Flush();
+      }
+      if (!st.ok()) {
+        if (t_reset_error && t_reset_error->ok()) {
+          *t_reset_error = st.Annotate(fmt::format("persisting the reset of zone {}", zone));
+        }
+        return st;  // no hole: the old record may still be the durable one
+      }
     }
     Status st = file::Discard(child_, h_.data_offset + offset, len);
     return st.code() == ENOTSUP ? Status::Ok() : st;
@@ -436,6 +450,14 @@ class PersistentNode final : public EngineNode {
     return MergeLimits(engine_->limits(), file()->limits(), LimitsMerge::kOwnGeometry);
   }
 
+  // A reset is acknowledged only once its record is durable (see Backing::DiscardZone).
+  Status ZoneMgmt(ZoneOp op, uint64_t offset, uint64_t len) override {
+    return WithResetCheck([&] { return engine_->ZoneMgmt(op, offset, len); });
+  }
+  Status ZoneResetAll() override {
+    return WithResetCheck([&] { return engine_->ResetAll(); });
+  }
+
   void Describe(NodeInfo& info) const override {
     const EngineConfig& c = engine_->config();
     const Header& h = backing_->header();
@@ -453,6 +475,15 @@ class PersistentNode final : public EngineNode {
   }
 
  private:
+  template <typename F>
+  Status WithResetCheck(F op) {
+    Status reset_error;
+    t_reset_error = &reset_error;
+    Status st = op();
+    t_reset_error = nullptr;
+    return st.ok() ? reset_error : st;
+  }
+
   std::unique_ptr<Backing> backing_;
   const bool created_;
 };

@@ -22,32 +22,9 @@ constexpr OptionSpec kOptions[] = {
     {"read-only", "off", "on: open read-only; writes and zone ops fail with EROFS"},
 };
 
-// Splits an option string into items, keeping ",," escapes inside values.
-std::vector<std::string> SplitItems(const std::string& s) {
-  std::vector<std::string> items;
-  std::string cur;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == ',') {
-      if (i + 1 < s.size() && s[i + 1] == ',') {
-        cur += ",,";
-        ++i;
-        continue;
-      }
-      items.push_back(std::move(cur));
-      cur.clear();
-      continue;
-    }
-    cur += s[i];
-  }
-  if (!cur.empty()) {
-    items.push_back(std::move(cur));
-  }
-  return items;
-}
-
-// QEMU's option group "cache.direct" parses as a child subtree "cache", which the framework
-// would refuse as a child no node opened. Read the group, then rebuild `o` without it.
-Status TakeCacheGroup(Options& o, bool* direct) {
+// QEMU's option group "cache.direct" parses as a child subtree "cache": read it and mark it
+// consumed, so the framework does not expect a child node of that name.
+Status TakeCacheGroup(const Options& o, bool* direct) {
   const Options* cache = o.Child("cache");
   if (!cache) {
     return Status::Ok();
@@ -64,24 +41,7 @@ Status TakeCacheGroup(Options& o, bool* direct) {
     return Error(EINVAL, "{}: unknown option in group 'cache' ({}); only cache.direct is known",
                  o.context(), st.message());
   }
-  std::string kept;
-  for (const std::string& item : SplitItems(o.ToString())) {
-    if (item.rfind("cache.", 0) == 0) {
-      continue;
-    }
-    kept += (kept.empty() ? "" : ",") + item;
-  }
-  Options rebuilt;
-  if (!kept.empty()) {
-    auto p = Options::Parse(kept);
-    if (!p.ok()) {
-      return p.status();
-    }
-    rebuilt = std::move(*p);
-  }
-  rebuilt.set_context(o.context());
-  o = std::move(rebuilt);
-  o.MarkUsed("driver");  // the framework read it before calling us
+  o.MarkChildUsed("cache");
   return Status::Ok();
 }
 

@@ -146,6 +146,7 @@ TEST_F(FileTest, DirectIo) {
   }
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   EXPECT_NE((*b)->Describe().find("cache.direct: on"), std::string::npos);
+  EXPECT_NE((*b)->option_string().find("cache.direct=on"), std::string::npos);
   const size_t len = 64 << 10;
   void* mem = nullptr;
   ASSERT_EQ(posix_memalign(&mem, 4096, len), 0);
