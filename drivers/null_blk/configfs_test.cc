@@ -155,8 +155,9 @@ TEST_F(StandIn, OlderKernelsNameTheDiskNullbIndex) {
   // Plays the kernel: once powered, the item gets an index and the disk appears as nullb7.
   std::thread kernel([this] {
     const fs::path power = base_ / "nullb" / "old" / "power";
-    for (int i = 0; i < 2000 && !fs::exists(power); ++i)
+    for (int i = 0; i < 2000 && !fs::exists(power); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     std::ofstream(base_ / "nullb" / "old" / "index") << "7\n";
     DiskNode("nullb7");
   });

@@ -39,8 +39,11 @@ class KernelBackend : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(base_); }
   bool RootEmpty() {
-    for (const auto& e : fs::directory_iterator(base_ / "nullb"))
-      if (e.path().filename() != "features") return false;
+    for (const auto& e : fs::directory_iterator(base_ / "nullb")) {
+      if (e.path().filename() != "features") {
+        return false;
+      }
+    }
     return true;
   }
   fs::path base_;
@@ -48,7 +51,9 @@ class KernelBackend : public ::testing::Test {
 };
 
 TEST_F(KernelBackend, WithoutHostDeviceTheKernelBackendSaysSoAndMakesNothing) {
-  if (FindDriver("host_device")) GTEST_SKIP() << "host_device is built: covered by the twin test";
+  if (FindDriver("host_device")) {
+    GTEST_SKIP() << "host_device is built: covered by the twin test";
+  }
   auto b = Backend::Open("driver=null_blk,backend=kernel,name=t1,size=64" + stand_in_);
   ASSERT_FALSE(b.ok());
   EXPECT_EQ(b.status().code(), ENOTSUP);
@@ -58,7 +63,9 @@ TEST_F(KernelBackend, WithoutHostDeviceTheKernelBackendSaysSoAndMakesNothing) {
 }
 
 TEST_F(KernelBackend, AutoFallsBackToUserWithoutHostDevice) {
-  if (FindDriver("host_device")) GTEST_SKIP() << "host_device is built: auto picks the kernel";
+  if (FindDriver("host_device")) {
+    GTEST_SKIP() << "host_device is built: auto picks the kernel";
+  }
   auto b = Backend::Open("driver=null_blk,size=64,zoned=1,zone_size=4" + stand_in_);
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   EXPECT_NE((*b)->Describe().find("host_device driver is not built"), std::string::npos)
@@ -108,15 +115,17 @@ Params FromString(const std::string& text) {
 // Powers real null_blk devices on with each configuration and compares what the kernel made
 // (configfs read-back after power-on, /sys/block/<disk>/queue) with Resolve's geometry.
 TEST(NullBlkKernel, KernelAdjustsLikeResolve) {
-  if (auto why = KernelUnavailableReason(kConfigfsRoot); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = KernelUnavailableReason(kConfigfsRoot); !why.empty()) {
+    GTEST_SKIP() << why;
+  }
   const char* cases[] = {
       "zoned=1,size=1024,zone_size=4",
       "zoned=1,size=16,zone_size=4,zone_nr_conv=7,zone_max_open=1,zone_max_active=5",
       "zoned=1,size=64,zone_size=4,zone_max_open=6,zone_max_active=4",
       "zoned=1,size=40,zone_size=4,zone_max_open=10",
       "zoned=1,size=40,zone_size=4,zone_max_active=10,zone_max_open=3",
-      "zoned=1,size=1024,zone_size=4,zone_nr_conv=4,zone_capacity=3,zone_max_open=8,zone_max_"
-      "active=10",
+      "zoned=1,size=1024,zone_size=4,zone_nr_conv=4,zone_capacity=3,zone_max_open=8",
+      "zoned=1,size=1024,zone_size=4,zone_nr_conv=4,zone_max_open=8,zone_max_active=10",
       "zoned=1,size=10,zone_size=4",
       "zoned=1,size=10,zone_size=4,zone_capacity=2",
       "zoned=1,size=64,zone_size=3",
@@ -180,8 +189,12 @@ TEST(NullBlkKernel, KernelAdjustsLikeResolve) {
 // ---- the twin test, on a kernel with null_blk ----
 
 std::string KernelSkipReason() {
-  if (auto why = KernelUnavailableReason(kConfigfsRoot); !why.empty()) return why;
-  if (!FindDriver("host_device")) return "the host_device driver is not built";
+  if (auto why = KernelUnavailableReason(kConfigfsRoot); !why.empty()) {
+    return why;
+  }
+  if (!FindDriver("host_device")) {
+    return "the host_device driver is not built";
+  }
   return "";
 }
 
@@ -205,9 +218,10 @@ class Target {
 
 std::string Describe(const std::vector<Zone>& zones) {
   std::string line;
-  for (const Zone& z : zones)
+  for (const Zone& z : zones) {
     line += fmt::format(" {}:{}:{:x}:{:x}", ToString(z.condition), ToString(z.type),
                         z.write_pointer, z.capacity);
+  }
   return line;
 }
 
@@ -219,7 +233,9 @@ class BackendTarget final : public Target {
   }
   int Append(uint64_t zone, const void* buf, uint64_t len, uint64_t* at) override {
     auto r = b_.ZoneAppend(zone, buf, len);
-    if (r.ok()) *at = *r;
+    if (r.ok()) {
+      *at = *r;
+    }
     return r.status().code();
   }
   int Mgmt(ZoneOp op, uint64_t off, uint64_t len) override {
@@ -241,15 +257,21 @@ class RawTarget final : public Target {
  public:
   explicit RawTarget(const std::string& path) : fd_(::open(path.c_str(), O_RDWR | O_DIRECT)) {
     uint64_t bytes = 0;
-    if (fd_ >= 0 && ::ioctl(fd_, BLKGETSIZE64, &bytes) == 0) size_ = bytes;
+    if (fd_ >= 0 && ::ioctl(fd_, BLKGETSIZE64, &bytes) == 0) {
+      size_ = bytes;
+    }
   }
   ~RawTarget() override {
-    if (fd_ >= 0) ::close(fd_);
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
   }
   bool ok() const { return fd_ >= 0; }
   int Write(uint64_t off, const void* buf, uint64_t len) override {
     ssize_t n = ::pwrite(fd_, buf, len, static_cast<off_t>(off));
-    if (n < 0) return errno;
+    if (n < 0) {
+      return errno;
+    }
     return static_cast<uint64_t>(n) == len ? 0 : EIO;
   }
   int Append(uint64_t, const void*, uint64_t, uint64_t*) override { return ENOTSUP; }
@@ -268,7 +290,9 @@ class RawTarget final : public Target {
     auto* rep = reinterpret_cast<blk_zone_report*>(raw.data());
     rep->sector = 0;
     rep->nr_zones = kMax;
-    if (::ioctl(fd_, BLKREPORTZONE, rep) != 0) return fmt::format(" report failed: {}", errno);
+    if (::ioctl(fd_, BLKREPORTZONE, rep) != 0) {
+      return fmt::format(" report failed: {}", errno);
+    }
     std::vector<Zone> zones;
     for (unsigned i = 0; i < rep->nr_zones; ++i) {
       const blk_zone& k = rep->zones[i];
@@ -358,7 +382,9 @@ constexpr const char* kResourceParams =
 // The same zone-state scenario on the kernel disk (plain syscalls, no host_device needed) and
 // on the user twin: every errno and every report after every step must match.
 TEST(NullBlkKernel, TwinMatchesTheKernelDiskStepByStep) {
-  if (auto why = KernelUnavailableReason(kConfigfsRoot); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = KernelUnavailableReason(kConfigfsRoot); !why.empty()) {
+    GTEST_SKIP() << why;
+  }
   Params p = FromString(kResourceParams);
   auto item = ConfigfsItem::Create(ConfigfsOptions{}, fmt::format("zblraw{}", ::getpid()), p);
   ASSERT_TRUE(item.ok()) << item.status().ToString();
@@ -382,7 +408,9 @@ TEST(NullBlkKernel, TwinMatchesTheKernelDiskStepByStep) {
 // What reads return: data, zeros above the write pointer, and on a device that keeps no data.
 // The read buffer is pre-filled with 0xAA so "untouched" and "zeros" differ.
 TEST(NullBlkKernel, ReadsMatchTheKernelDisk) {
-  if (auto why = KernelUnavailableReason(kConfigfsRoot); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = KernelUnavailableReason(kConfigfsRoot); !why.empty()) {
+    GTEST_SKIP() << why;
+  }
   for (const char* params : {"size=16,zoned=1,zone_size=4,memory_backed=1",
                              "size=16,zoned=1,zone_size=4,zone_capacity=3,memory_backed=1",
                              "size=16,zoned=1,zone_size=4,zone_nr_conv=1,memory_backed=0",
@@ -431,7 +459,9 @@ TEST(NullBlkKernel, ReadsMatchTheKernelDisk) {
 // The initial zone report of the kernel disk and the twin, for layouts with conventional
 // zones, a smaller last zone, zone_full, read-only and offline zones.
 TEST(NullBlkKernel, InitialReportsMatchTheKernelDisk) {
-  if (auto why = KernelUnavailableReason(kConfigfsRoot); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = KernelUnavailableReason(kConfigfsRoot); !why.empty()) {
+    GTEST_SKIP() << why;
+  }
   for (const char* params : {
            "size=18,zoned=1,zone_size=4,zone_nr_conv=2",
            "size=32,zoned=1,zone_size=4,zone_capacity=3,zone_nr_conv=1,zone_full=1",
@@ -460,7 +490,9 @@ TEST(NullBlkKernel, InitialReportsMatchTheKernelDisk) {
 // differ (seen: capacity - 12 KiB, capacity - 8 KiB). Both must fail with EIO having written
 // part of the zone, short of the capacity by less than one max_sectors fragment.
 TEST(NullBlkKernel, LongWritePastCapacityOnTheKernelDisk) {
-  if (auto why = KernelUnavailableReason(kConfigfsRoot); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = KernelUnavailableReason(kConfigfsRoot); !why.empty()) {
+    GTEST_SKIP() << why;
+  }
   const char* params = "size=16,zoned=1,zone_size=4,zone_capacity=3,memory_backed=1";
   auto item = ConfigfsItem::Create(ConfigfsOptions{}, fmt::format("zbllong{}", ::getpid()),
                                    FromString(params));
@@ -478,7 +510,7 @@ TEST(NullBlkKernel, LongWritePastCapacityOnTheKernelDisk) {
   const auto user = RunSteps(twin, steps);
   ::testing::Test::RecordProperty("kernel", kernel[0]);
   ::testing::Test::RecordProperty("twin", user[0]);
-  const uint64_t fragment = 255 * 512;
+  const uint64_t fragment = uint64_t{255} * 512;
   for (const std::string& line : {kernel[0], user[0]}) {
     EXPECT_EQ(line.rfind("err=5 ", 0), 0u) << line;
     const size_t at = line.find("IMP_OPEN:SEQ_WRITE_REQUIRED:");
@@ -491,7 +523,9 @@ TEST(NullBlkKernel, LongWritePastCapacityOnTheKernelDisk) {
 }
 
 TEST(NullBlkTwin, KernelAndUserTwinAgree) {
-  if (auto why = KernelSkipReason(); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = KernelSkipReason(); !why.empty()) {
+    GTEST_SKIP() << why;
+  }
   const std::string params =
       "size=64,zoned=1,zone_size=4,zone_capacity=3,zone_nr_conv=2,zone_max_open=2,"
       "zone_max_active=3,memory_backed=1";
@@ -537,7 +571,9 @@ TEST(NullBlkTwin, KernelAndUserTwinAgree) {
 // fragments end depends on how the submitter built its bios. The error must match; the write
 // pointers are recorded for the twin's maintainers.
 TEST(NullBlkTwin, LongWritePastCapacity) {
-  if (auto why = KernelSkipReason(); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = KernelSkipReason(); !why.empty()) {
+    GTEST_SKIP() << why;
+  }
   const std::string params = "size=16,zoned=1,zone_size=4,zone_capacity=3,memory_backed=1";
   auto k = Backend::Open("driver=null_blk,backend=kernel," + params);
   ASSERT_TRUE(k.ok()) << k.status().ToString();
@@ -555,7 +591,9 @@ TEST(NullBlkTwin, LongWritePastCapacity) {
 }
 
 TEST(NullBlkTwin, DefaultZonedGeometryMatches) {
-  if (auto why = KernelSkipReason(); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = KernelSkipReason(); !why.empty()) {
+    GTEST_SKIP() << why;
+  }
   auto k = Backend::Open("driver=null_blk,backend=kernel,zoned=1");
   ASSERT_TRUE(k.ok()) << k.status().ToString();
   EXPECT_EQ((*k)->limits().nr_zones, 1000u);

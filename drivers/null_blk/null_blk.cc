@@ -48,17 +48,20 @@ std::string DefaultName() {
 std::string ParamsText(const Params& p) {
   std::string s = fmt::format("size={}MB blocksize={} zoned={} memory_backed={}", p.size_mb,
                               p.blocksize, p.zoned ? 1 : 0, p.memory_backed ? 1 : 0);
-  if (p.zoned)
+  if (p.zoned) {
     s += fmt::format(
         " zone_size={}MB zone_capacity={}MB zone_nr_conv={} zone_max_open={} "
         "zone_max_active={}",
         p.zone_size_mb, p.zone_capacity_mb, p.zone_nr_conv, p.zone_max_open, p.zone_max_active);
+  }
   return s;
 }
 
 std::string Join(const std::vector<std::string>& v, std::string_view sep) {
   std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : std::string(sep)) + x;
+  for (const auto& x : v) {
+    s += (s.empty() ? "" : std::string(sep)) + x;
+  }
   return s;
 }
 
@@ -83,24 +86,38 @@ class UserNode final : public emulated::EngineNode {
   // zones fail either way. Write pointers are taken before the data, so a read racing a write
   // sees the zone as it was before the write.
   Status Read(uint64_t offset, void* buf, size_t len) override {
-    if (!g_.zoned) return g_.store_data ? engine_->Read(offset, buf, len) : Status::Ok();
-    if (len == 0) return Status::Ok();
+    if (!g_.zoned) {
+      return g_.store_data ? engine_->Read(offset, buf, len) : Status::Ok();
+    }
+    if (len == 0) {
+      return Status::Ok();
+    }
     const uint64_t first = offset / g_.zone_size, last = (offset + len - 1) / g_.zone_size;
     std::vector<Zone> zones(last - first + 1);
     auto n = engine_->Report(first * g_.zone_size, zones);
-    if (!n.ok()) return n.status();
-    for (size_t i = 0; i < *n; ++i)
-      if (zones[i].condition == ZoneCondition::kOffline)
+    if (!n.ok()) {
+      return n.status();
+    }
+    for (size_t i = 0; i < *n; ++i) {
+      if (zones[i].condition == ZoneCondition::kOffline) {
         return Error(EIO, "read of {} bytes at {:#x}: zone {} is offline", len, offset, first + i);
-    if (!g_.store_data) return Status::Ok();
+      }
+    }
+    if (!g_.store_data) {
+      return Status::Ok();
+    }
     ZBL_RETURN_IF_ERROR(engine_->Read(offset, buf, len));
     auto* dst = static_cast<uint8_t*>(buf);
     for (size_t i = 0; i < *n; ++i) {
       const Zone& z = zones[i];
-      if (z.type == ZoneType::kConventional || z.write_pointer == kInvalidWritePointer) continue;
+      if (z.type == ZoneType::kConventional || z.write_pointer == kInvalidWritePointer) {
+        continue;
+      }
       const uint64_t from = std::max(offset, z.write_pointer);
       const uint64_t to = std::min<uint64_t>(offset + len, z.start + z.length);
-      if (from < to) std::memset(dst + (from - offset), 0xFF, to - from);
+      if (from < to) {
+        std::memset(dst + (from - offset), 0xFF, to - from);
+      }
     }
     return Status::Ok();
   }
@@ -111,7 +128,9 @@ class UserNode final : public emulated::EngineNode {
   // advances the write pointer. The twin splits the same way. (The kernel's exact fragments
   // also depend on how the submitter built its bios; this is the single-bio split.)
   Status Write(uint64_t offset, const void* buf, size_t len) override {
-    if (!g_.zoned || len <= g_.max_io_bytes) return engine_->Write(offset, buf, len);
+    if (!g_.zoned || len <= g_.max_io_bytes) {
+      return engine_->Write(offset, buf, len);
+    }
     const auto* src = static_cast<const uint8_t*>(buf);
     Status first;
     uint64_t done = 0;
@@ -120,7 +139,9 @@ class UserNode final : public emulated::EngineNode {
       const uint64_t zone_left = g_.zone_size - pos % g_.zone_size;
       const uint64_t n = std::min({g_.max_io_bytes, zone_left, uint64_t{len - done}});
       Status st = engine_->Write(pos, src + done, n);
-      if (!st.ok() && first.ok()) first = st;
+      if (!st.ok() && first.ok()) {
+        first = st;
+      }
       done += n;
     }
     return first;
@@ -132,7 +153,9 @@ class UserNode final : public emulated::EngineNode {
     if (g_.zoned) {
       info.Add("zone append", g_.append_emulated ? "emulated by the block layer" : "native");
     }
-    if (!g_.notices.empty()) info.Add("kernel notices", Join(g_.notices, "; "));
+    if (!g_.notices.empty()) {
+      info.Add("kernel notices", Join(g_.notices, "; "));
+    }
     EngineNode::Describe(info);
   }
 
@@ -191,7 +214,9 @@ class KernelNode final : public Node {
 
   void set_keep(bool k) {
     keep_ = k;
-    if (k) item_->Keep();
+    if (k) {
+      item_->Keep();
+    }
   }
 
  private:
@@ -201,7 +226,9 @@ class KernelNode final : public Node {
     const Limits& l = limits();
     std::vector<std::string> diff;
     auto cmp = [&](const char* what, uint64_t kernel, uint64_t twin) {
-      if (kernel != twin) diff.push_back(fmt::format("{} kernel {} twin {}", what, kernel, twin));
+      if (kernel != twin) {
+        diff.push_back(fmt::format("{} kernel {} twin {}", what, kernel, twin));
+      }
     };
     cmp("size", l.size, g_.size);
     cmp("logical block", l.logical_block_size, g_.block_size);
@@ -228,30 +255,43 @@ struct Choice {
 };
 
 Result<Choice> ChooseBackend(const std::string& backend, const std::string& root, bool load) {
-  if (backend == "user") return Choice{false, "backend=user"};
+  if (backend == "user") {
+    return Choice{false, "backend=user"};
+  }
   if (load) {
     Status st = LoadNullBlk(root);
-    if (!st.ok() && backend == "kernel") return st;
+    if (!st.ok() && backend == "kernel") {
+      return st;
+    }
   }
   const std::string why_not = KernelUnavailableReason(root);
   const bool have_host_device = FindDriver("host_device") != nullptr;
   if (backend == "kernel") {
-    if (!why_not.empty()) return Status(ENODEV, "backend=kernel: " + why_not);
+    if (!why_not.empty()) {
+      return Status(ENODEV, "backend=kernel: " + why_not);
+    }
     return Choice{true, "backend=kernel"};
   }
-  if (!why_not.empty()) return Choice{false, "backend=auto: " + why_not};
-  if (!have_host_device)
+  if (!why_not.empty()) {
+    return Choice{false, "backend=auto: " + why_not};
+  }
+  if (!have_host_device) {
     return Choice{false,
                   "backend=auto: the host_device driver is not built, so the kernel "
                   "device could not be opened"};
+  }
   return Choice{true, fmt::format("backend=auto: {} is present and writable", root)};
 }
 
 Result<std::unique_ptr<Node>> OpenUser(const Options& o, Params p, Geometry g, std::string why) {
   auto cfg = ToEngineConfig(g);
-  if (!cfg.ok()) return cfg.status().Annotate(o.context());
+  if (!cfg.ok()) {
+    return cfg.status().Annotate(o.context());
+  }
   auto engine = emulated::Engine::Create(*cfg);
-  if (!engine.ok()) return engine.status().Annotate(o.context());
+  if (!engine.ok()) {
+    return engine.status().Annotate(o.context());
+  }
   if (g.zoned && g.zone_full) {
     // null_blk's zone_full: every sequential zone starts FULL with its write pointer at the
     // end of its capacity (read-only and offline zones are set afterwards and win).
@@ -259,8 +299,9 @@ Result<std::unique_ptr<Node>> OpenUser(const Options& o, Params p, Geometry g, s
     for (uint32_t z = g.nr_conv; z < e.nr_zones(); ++z) {
       if (std::find(g.readonly_zones.begin(), g.readonly_zones.end(), z) !=
               g.readonly_zones.end() ||
-          std::find(g.offline_zones.begin(), g.offline_zones.end(), z) != g.offline_zones.end())
+          std::find(g.offline_zones.begin(), g.offline_zones.end(), z) != g.offline_zones.end()) {
         continue;
+      }
       const uint64_t len = std::min<uint64_t>(g.zone_size, g.size - uint64_t{z} * g.zone_size);
       const uint64_t cap = std::min(g.zone_capacity, len);
       ZBL_RETURN_IF_ERROR(e.RestoreZone(z, {ZoneCondition::kFull, cap, 0}));
@@ -274,27 +315,36 @@ std::string Escape(const std::string& v) {
   std::string out;
   for (char c : v) {
     out += c;
-    if (c == ',') out += ',';
+    if (c == ',') {
+      out += ',';
+    }
   }
   return out;
 }
 
 Result<std::unique_ptr<Node>> OpenKernel(const Options& o, Params p, Geometry g,
-                                         ConfigfsOptions cfs, std::string name, bool keep,
-                                         std::string why) {
-  if (!FindDriver("host_device"))
+                                         const ConfigfsOptions& cfs, const std::string& name,
+                                         bool keep, std::string why) {
+  if (!FindDriver("host_device")) {
     return Error(ENOTSUP,
                  "{}: driver 'host_device' is not available in this build; the kernel backend "
                  "opens the null_blk disk through it (use backend=user meanwhile)",
                  o.context());
+  }
   auto item = ConfigfsItem::Create(cfs, name, p);
-  if (!item.ok()) return item.status().Annotate(o.context());
+  if (!item.ok()) {
+    return item.status().Annotate(o.context());
+  }
   auto child_opts = Options::Parse("driver=host_device,filename=" + Escape((*item)->device_path()));
-  if (!child_opts.ok()) return child_opts.status();
+  if (!child_opts.ok()) {
+    return child_opts.status();
+  }
   child_opts->set_context(fmt::format("{} child 'file'", o.context()));
   auto child = OpenNode(*child_opts);
   // On failure the item goes out of scope here: powered off and removed.
-  if (!child.ok()) return child.status();
+  if (!child.ok()) {
+    return child.status();
+  }
   auto node =
       std::make_unique<KernelNode>(std::move(*item), std::move(p), std::move(g), std::move(why));
   node->AddChild("file", std::move(*child));
@@ -305,35 +355,56 @@ Result<std::unique_ptr<Node>> OpenKernel(const Options& o, Params p, Geometry g,
 Result<std::unique_ptr<Node>> OpenNullBlk(OpenContext& ctx) {
   Options& o = ctx.options();
   auto params = ParseParams(o);
-  if (!params.ok()) return params.status();
+  if (!params.ok()) {
+    return params.status();
+  }
   auto backend = o.GetChoice("backend", "auto", {"auto", "kernel", "user"});
-  if (!backend.ok()) return backend.status();
+  if (!backend.ok()) {
+    return backend.status();
+  }
   auto name = o.GetString("name", "");
-  if (!name.ok()) return name.status();
+  if (!name.ok()) {
+    return name.status();
+  }
   auto keep = o.GetBool("keep", false);
-  if (!keep.ok()) return keep.status();
+  if (!keep.ok()) {
+    return keep.status();
+  }
   auto load = o.GetBool("load", false);
-  if (!load.ok()) return load.status();
+  if (!load.ok()) {
+    return load.status();
+  }
   ConfigfsOptions cfs;
   auto root = o.GetString("configfs", kConfigfsRoot);
-  if (!root.ok()) return root.status();
+  if (!root.ok()) {
+    return root.status();
+  }
   cfs.root = *root;
   auto devdir = o.GetString("devdir", "/dev");
-  if (!devdir.ok()) return devdir.status();
+  if (!devdir.ok()) {
+    return devdir.status();
+  }
   cfs.dev_dir = *devdir;
-  if (o.HasChild("file"))
+  if (o.HasChild("file")) {
     return Error(EINVAL, "{}: null_blk makes its own device; it takes no 'file' child",
                  o.context());
+  }
   // A typo must not cost a kernel device made and removed again.
   ZBL_RETURN_IF_ERROR(o.CheckAllUsed());
   // The kernel's own checks first: a configuration null_blk would refuse is refused here with
   // its reason, before anything is made.
   auto geometry = Resolve(*params);
-  if (!geometry.ok()) return geometry.status().Annotate(o.context());
+  if (!geometry.ok()) {
+    return geometry.status().Annotate(o.context());
+  }
   auto choice = ChooseBackend(*backend, cfs.root, *load);
-  if (!choice.ok()) return choice.status().Annotate(o.context());
-  if (!choice->kernel) return OpenUser(o, std::move(*params), std::move(*geometry), choice->why);
-  return OpenKernel(o, std::move(*params), std::move(*geometry), std::move(cfs),
+  if (!choice.ok()) {
+    return choice.status().Annotate(o.context());
+  }
+  if (!choice->kernel) {
+    return OpenUser(o, std::move(*params), std::move(*geometry), choice->why);
+  }
+  return OpenKernel(o, std::move(*params), std::move(*geometry), cfs,
                     name->empty() ? DefaultName() : *name, *keep, choice->why);
 }
 

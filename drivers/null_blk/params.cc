@@ -18,30 +18,43 @@ Status Invalid(const std::string& why) { return Status(EINVAL, why); }
 
 // configfs takes unsigned int attributes with kstrtouint: larger values fail with ERANGE.
 Status GetUint(const Options& o, std::string_view key, uint32_t* out, Params& p) {
-  if (!o.Has(key)) return Status::Ok();
+  if (!o.Has(key)) {
+    return Status::Ok();
+  }
   auto v = o.GetNumber(key, *out);
-  if (!v.ok()) return v.status();
-  if (*v > UINT32_MAX)
+  if (!v.ok()) {
+    return v.status();
+  }
+  if (*v > UINT32_MAX) {
     return Error(EINVAL, "{}: option '{}': {} does not fit null_blk's unsigned int", o.context(),
                  key, *v);
+  }
   *out = static_cast<uint32_t>(*v);
   p.given.emplace_back(key);
   return Status::Ok();
 }
 
 Status GetUlong(const Options& o, std::string_view key, uint64_t* out, Params& p) {
-  if (!o.Has(key)) return Status::Ok();
+  if (!o.Has(key)) {
+    return Status::Ok();
+  }
   auto v = o.GetNumber(key, *out);
-  if (!v.ok()) return v.status();
+  if (!v.ok()) {
+    return v.status();
+  }
   *out = *v;
   p.given.emplace_back(key);
   return Status::Ok();
 }
 
 Status GetFlag(const Options& o, std::string_view key, bool* out, Params& p) {
-  if (!o.Has(key)) return Status::Ok();
+  if (!o.Has(key)) {
+    return Status::Ok();
+  }
   auto v = o.GetBool(key, *out);
-  if (!v.ok()) return v.status();
+  if (!v.ok()) {
+    return v.status();
+  }
   *out = *v;
   p.given.emplace_back(key);
   return Status::Ok();
@@ -51,39 +64,48 @@ Status GetFlag(const Options& o, std::string_view key, bool* out, Params& p) {
 // an odd number of times ends up in it.
 std::set<uint64_t> Toggled(const std::vector<uint64_t>& zones) {
   std::set<uint64_t> s;
-  for (uint64_t z : zones)
-    if (!s.erase(z)) s.insert(z);
+  for (uint64_t z : zones) {
+    if (!s.erase(z)) {
+      s.insert(z);
+    }
+  }
   return s;
 }
 
 // null_init_zoned_dev, step by step (drivers/block/null_blk/zoned.c, Linux 6.12).
 Status ResolveZoned(const Params& p, Geometry& g) {
   // zone_size must be a power of two (MB); the kernel checks this in null_validate_conf too.
-  if (!IsPowerOfTwo(p.zone_size_mb))
+  if (!IsPowerOfTwo(p.zone_size_mb)) {
     return Invalid(fmt::format("zone_size must be power-of-two (zone_size={} MB)", p.zone_size_mb));
+  }
   // A zone larger than the device is refused.
-  if (p.zone_size_mb > p.size_mb)
+  if (p.zone_size_mb > p.size_mb) {
     return Invalid(
         fmt::format("Zone size larger than device capacity (zone_size={} MB, size={} MB)",
                     p.zone_size_mb, p.size_mb));
+  }
   // zone_capacity 0 means "the zone size".
   const uint64_t cap_mb = p.zone_capacity_mb ? p.zone_capacity_mb : p.zone_size_mb;
   // Capacity above the zone size is refused.
-  if (cap_mb > p.zone_size_mb)
+  if (cap_mb > p.zone_size_mb) {
     return Invalid(
         fmt::format("zone capacity ({} MB) larger than zone size ({} MB)", cap_mb, p.zone_size_mb));
+  }
   // A smaller last zone together with a capacity below the zone size is refused: no real
   // device looks like that.
-  if (cap_mb != p.zone_size_mb && p.size_mb % p.zone_size_mb != 0)
+  if (cap_mb != p.zone_size_mb && p.size_mb % p.zone_size_mb != 0) {
     return Invalid(
         fmt::format("A smaller last zone is not allowed with zone capacity smaller than zone size "
                     "(size={} MB is not a multiple of zone_size={} MB, zone_capacity={} MB)",
                     p.size_mb, p.zone_size_mb, cap_mb));
+  }
   g.zone_size = p.zone_size_mb * kMb;
   g.zone_capacity = cap_mb * kMb;
   // nr_zones rounds up: the last zone may be smaller.
   const uint64_t nr = (p.size_mb + p.zone_size_mb - 1) / p.zone_size_mb;
-  if (nr > UINT32_MAX) return Invalid(fmt::format("too many zones ({})", nr));
+  if (nr > UINT32_MAX) {
+    return Invalid(fmt::format("too many zones ({})", nr));
+  }
   g.nr_zones = static_cast<uint32_t>(nr);
   // At least one zone stays sequential: zone_nr_conv >= nr_zones becomes nr_zones - 1.
   g.nr_conv = p.zone_nr_conv;
@@ -116,8 +138,9 @@ Status ResolveZoned(const Params& p, Geometry& g) {
   // disk_update_zone_resources: without open/active limits, max_open_zones shows the write
   // plug pool size when the device has more sequential zones than the pool.
   g.reported_max_open = g.max_open;
-  if (!g.max_open && !g.max_active && nr_seq > kZoneWritePlugPool)
+  if (!g.max_open && !g.max_active && nr_seq > kZoneWritePlugPool) {
     g.reported_max_open = kZoneWritePlugPool;
+  }
   // The block layer (blk_validate_zoned_limits) caps append at max_hw_sectors and the zone
   // size. zone_append_max_sectors=0 asks the block layer to emulate append with writes, still
   // within one request.
@@ -133,14 +156,18 @@ Status ResolveZoned(const Params& p, Geometry& g) {
   for (const auto* s : {&ro, &off}) {
     const char* what = s == &ro ? "zone_readonly" : "zone_offline";
     for (uint64_t z : *s) {
-      if (z >= g.nr_zones)
+      if (z >= g.nr_zones) {
         return Invalid(fmt::format("{}: Sector out of range (zone {} of {})", what, z, g.nr_zones));
-      if (z < g.nr_conv)
+      }
+      if (z < g.nr_conv) {
         return Invalid(
             fmt::format("{}: Can not change condition of conventional zones (zone {})", what, z));
+      }
     }
   }
-  for (uint64_t z : off) ro.erase(z);
+  for (uint64_t z : off) {
+    ro.erase(z);
+  }
   g.readonly_zones.assign(ro.begin(), ro.end());
   g.offline_zones.assign(off.begin(), off.end());
   g.zone_full = p.zone_full;
@@ -169,9 +196,13 @@ Result<Params> ParseParams(const Options& o) {
   ZBL_RETURN_IF_ERROR(GetFlag(o, "zone_full", &p.zone_full, p));
   for (auto [key, list] :
        {std::pair{"zone_readonly", &p.zone_readonly}, std::pair{"zone_offline", &p.zone_offline}}) {
-    if (!o.Has(key)) continue;
+    if (!o.Has(key)) {
+      continue;
+    }
     auto v = o.GetIndexList(key);
-    if (!v.ok()) return v.status();
+    if (!v.ok()) {
+      return v.status();
+    }
     *list = *v;
     p.given.emplace_back(key);
   }
@@ -181,20 +212,23 @@ Result<Params> ParseParams(const Options& o) {
 Result<Geometry> Resolve(const Params& p) {
   Geometry g;
   // null_validate_conf: blk_validate_block_size wants a power of two in [512, PAGE_SIZE].
-  if (p.blocksize < 512 || p.blocksize > kPageSize || !IsPowerOfTwo(p.blocksize))
+  if (p.blocksize < 512 || p.blocksize > kPageSize || !IsPowerOfTwo(p.blocksize)) {
     return Invalid(
         fmt::format("blocksize {} must be a power of two between 512 and {} (the page size)",
                     p.blocksize, kPageSize));
+  }
   // null_validate_conf: a zoned device needs a non-zero power-of-two zone size.
-  if (p.zoned && !IsPowerOfTwo(p.zone_size_mb))
+  if (p.zoned && !IsPowerOfTwo(p.zone_size_mb)) {
     return Invalid(fmt::format("zone_size must be power-of-two (zone_size={} MB)", p.zone_size_mb));
+  }
   // blk_validate_limits: max_hw_sectors 0 becomes BLK_SAFE_MAX_SECTORS, less than a page is
   // refused, and it is rounded down to whole logical blocks.
   const uint32_t bs_sects = p.blocksize / kSector;
   uint64_t hw = p.max_sectors ? p.max_sectors : kSafeMaxSectors;
-  if (hw < kPageSize / kSector)
+  if (hw < kPageSize / kSector) {
     return Invalid(
         fmt::format("max_sectors {} is below one page ({} sectors)", hw, kPageSize / kSector));
+  }
   hw = hw / bs_sects * bs_sects;
   g.max_hw_bytes = hw * kSector;
   // max_sectors, the size the block layer splits requests at, is max_hw_sectors capped at
@@ -217,14 +251,16 @@ Result<emulated::EngineConfig> ToEngineConfig(const Geometry& g) {
   emulated::EngineConfig c;
   // The engine keeps whole logical blocks of 512 or 4096 bytes; null_blk also takes 1024 and
   // 2048, which the twin cannot model yet.
-  if (g.block_size != 512 && g.block_size != 4096)
+  if (g.block_size != 512 && g.block_size != 4096) {
     return Error(ENOTSUP,
                  "blocksize {} is valid for the kernel's null_blk, but the user twin supports only "
                  "512 and 4096 (use backend=kernel)",
                  g.block_size);
+  }
   // The kernel makes an empty disk for size=0; the engine has no empty device.
-  if (g.size == 0)
+  if (g.size == 0) {
     return Error(ENOTSUP, "size=0 (an empty disk) is not supported by the user twin");
+  }
   c.profile = &emulated::NullBlkProfile();
   c.size = g.size;
   c.block_size = g.block_size;

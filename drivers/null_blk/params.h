@@ -18,7 +18,7 @@
 namespace zbl::null_blk {
 
 // The kernel module's defaults (module parameters gb=250, bs=512, zone_size=256, ...).
-inline constexpr uint64_t kDefaultSizeMb = 250 * 1024;
+inline constexpr uint64_t kDefaultSizeMb = uint64_t{250} * 1024;
 inline constexpr uint32_t kDefaultBlockSize = 512;
 inline constexpr uint64_t kDefaultZoneSizeMb = 256;
 // g_zone_append_max_sectors = INT_MAX: "as large as the zone allows".

@@ -31,8 +31,11 @@ void ExpectInvalid(const Params& p, const std::string& words) {
 }
 
 bool HasNotice(const Geometry& g, const std::string& words) {
-  for (const auto& n : g.notices)
-    if (n.find(words) != std::string::npos) return true;
+  for (const auto& n : g.notices) {
+    if (n.find(words) != std::string::npos) {
+      return true;
+    }
+  }
   return false;
 }
 

@@ -35,7 +35,9 @@ Zone ZoneAt(Backend& b, uint64_t offset) {
 
 std::vector<uint8_t> Pattern(size_t n, uint8_t seed) {
   std::vector<uint8_t> v(n);
-  for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>(seed + i * 13);
+  for (size_t i = 0; i < n; ++i) {
+    v[i] = static_cast<uint8_t>(seed + i * 13);
+  }
   return v;
 }
 
@@ -65,8 +67,9 @@ TEST(NullBlkUser, ZonedDefaultsReportAThousandZonesOf256MAnd512ByteBlocks) {
   }
   // The reported 128 is not a limit: 130 zones open at once.
   std::vector<uint8_t> d(4096);
-  for (uint64_t i = 0; i < 130; ++i)
+  for (uint64_t i = 0; i < 130; ++i) {
     ASSERT_TRUE(b->Write(i * 256 * kMb, d.data(), d.size()).ok()) << i;
+  }
   EXPECT_EQ(ZoneAt(*b, 0).condition, ZC::kImplicitOpen);
 }
 
@@ -126,7 +129,7 @@ TEST(NullBlkUser, ZoneCapacityAndConventionalZones) {
 }
 
 TEST(NullBlkUser, WhatReadsReturnFollowsMemoryBacked) {
-  auto d = Pattern(64 * 1024, 3);
+  auto d = Pattern(size_t{64} * 1024, 3);
   std::vector<uint8_t> back(2 * d.size(), 0xAA);
   {
     // Data below the write pointer, 0xFF at and above it (null_blk's fill pattern).
@@ -207,7 +210,7 @@ TEST(NullBlkUser, LongWritePastCapacityWritesTheFragmentsThatFit) {
   ASSERT_TRUE(b);
   auto d = Pattern(3 * kMb + 4096, 9);
   EXPECT_EQ(b->Write(4 * kMb, d.data(), d.size()).code(), EIO);
-  const uint64_t fragment = 255 * 512;
+  const uint64_t fragment = uint64_t{255} * 512;
   const uint64_t fitted = (3 * kMb) / fragment * fragment;
   Zone z = ZoneAt(*b, 4 * kMb);
   EXPECT_EQ(z.write_pointer, 4 * kMb + fitted);
@@ -219,7 +222,7 @@ TEST(NullBlkUser, LongWritePastCapacityWritesTheFragmentsThatFit) {
   auto c = Open("size=32,zoned=1,zone_size=4,zone_capacity=3,max_sectors=8192");
   ASSERT_TRUE(c);
   EXPECT_EQ(c->Write(4 * kMb, d.data(), d.size()).code(), EIO);
-  EXPECT_EQ(ZoneAt(*c, 4 * kMb).write_pointer, 4 * kMb + 2 * 2560 * 512);
+  EXPECT_EQ(ZoneAt(*c, 4 * kMb).write_pointer, 4 * kMb + uint64_t{2} * 2560 * 512);
   // A write across a zone boundary: each zone's part is judged on its own.
   auto e = Open("size=32,zoned=1,zone_size=4");
   ASSERT_TRUE(e->Write(4 * kMb, d.data(), 4096).ok());
@@ -298,7 +301,7 @@ TEST(NullBlkUser, ZoneFull) {
 TEST(NullBlkUser, ReadOnlyAndOfflineZones) {
   auto b = Open("size=32,zoned=1,zone_size=4,zone_readonly=2:3,zone_offline=3:5,memory_backed=1");
   ASSERT_TRUE(b);
-  Zone ro = ZoneAt(*b, 2 * 4 * kMb), off = ZoneAt(*b, 3 * 4 * kMb), off5 = ZoneAt(*b, 5 * 4 * kMb);
+  Zone ro = ZoneAt(*b, 8 * kMb), off = ZoneAt(*b, 12 * kMb), off5 = ZoneAt(*b, 20 * kMb);
   EXPECT_EQ(ro.condition, ZC::kReadOnly);
   EXPECT_EQ(ro.write_pointer, kInvalidWritePointer);
   EXPECT_EQ(off.condition, ZC::kOffline);
@@ -317,7 +320,7 @@ TEST(NullBlkUser, AppendLimitFollowsTheKernel) {
   auto d = Pattern(64 * 512 + 512, 8);
   EXPECT_FALSE(b->ZoneAppend(0, d.data(), d.size()).ok());
   EXPECT_EQ(ZoneAt(*b, 0).condition, ZC::kEmpty);
-  EXPECT_TRUE(b->ZoneAppend(0, d.data(), 64 * 512).ok());
+  EXPECT_TRUE(b->ZoneAppend(0, d.data(), size_t{64} * 512).ok());
 }
 
 TEST(NullBlkUser, InvalidConfigurationsAreRefusedWithTheKernelsReason) {
@@ -355,28 +358,38 @@ TEST(NullBlkUser, ConcurrentAppendsAndLongWritesToOtherZones) {
   constexpr int kThreads = 4, kAppends = 64;
   std::vector<std::vector<uint64_t>> where(kThreads);
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       std::vector<uint8_t> d(4096, static_cast<uint8_t>(t + 1));
       for (int i = 0; i < kAppends; ++i) {
         auto r = b->ZoneAppend(0, d.data(), d.size());
-        if (r.ok()) where[t].push_back(*r);
+        if (r.ok()) {
+          where[t].push_back(*r);
+        }
       }
       // Each thread also fills a zone of its own with long (split) writes.
       std::vector<uint8_t> big(1 << 20, static_cast<uint8_t>(t + 1));
-      for (uint64_t off = 0; off < 4 * kMb; off += big.size())
-        EXPECT_TRUE(b->Write((t + 1) * 4 * kMb + off, big.data(), big.size()).ok());
+      for (uint64_t off = 0; off < 4 * kMb; off += big.size()) {
+        EXPECT_TRUE(b->Write(uint64_t(t + 1) * 4 * kMb + off, big.data(), big.size()).ok());
+      }
     });
   }
-  for (auto& th : threads) th.join();
+  for (auto& th : threads) {
+    th.join();
+  }
   std::vector<uint64_t> all;
-  for (const auto& w : where) all.insert(all.end(), w.begin(), w.end());
+  for (const auto& w : where) {
+    all.insert(all.end(), w.begin(), w.end());
+  }
   std::sort(all.begin(), all.end());
-  ASSERT_EQ(all.size(), size_t{kThreads * kAppends});
-  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i], i * 4096);
+  ASSERT_EQ(all.size(), size_t{kThreads} * kAppends);
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i], i * 4096);
+  }
   EXPECT_EQ(ZoneAt(*b, 0).write_pointer, all.size() * 4096);
   for (int t = 0; t < kThreads; ++t) {
-    Zone z = ZoneAt(*b, (t + 1) * 4 * kMb);
+    Zone z = ZoneAt(*b, uint64_t(t + 1) * 4 * kMb);
     EXPECT_EQ(z.condition, ZC::kFull);
     std::vector<uint8_t> back(4096);
     ASSERT_TRUE(b->Read(z.start + 4 * kMb - 4096, back.data(), back.size()).ok());
@@ -386,8 +399,9 @@ TEST(NullBlkUser, ConcurrentAppendsAndLongWritesToOtherZones) {
 
 TEST(NullBlkUser, AutoChoosesUserWhenTheKernelHasNoNullBlk) {
   const std::string why = KernelUnavailableReason(kConfigfsRoot);
-  if (why.empty() && FindDriver("host_device"))
+  if (why.empty() && FindDriver("host_device")) {
     GTEST_SKIP() << "this kernel has null_blk: auto picks the kernel backend";
+  }
   auto b = Backend::Open("driver=null_blk,size=16,zoned=1,zone_size=4");
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   const std::string info = (*b)->Describe();
