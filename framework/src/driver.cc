@@ -122,7 +122,7 @@ Result<std::unique_ptr<Node>> OpenNode(Options& options) {
   ZBL_RETURN_IF_ERROR(options.CheckAllUsed());
   // A subtree nobody opened is an unknown option too.
   for (const auto& name : options.ChildNames()) {
-    if (!(*node)->child(name))
+    if (!(*node)->child(name) && !options.ChildUsed(name))
       return Error(EINVAL, "{}: unknown option '{}.*' (driver takes no child '{}')",
                    options.context(), name, name);
   }

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 
 namespace zbl {
 namespace {
@@ -79,7 +80,9 @@ Result<uint64_t> ParseSize(std::string_view text) {
   uint64_t v = whole * mult;
   if (frac_end > frac_begin) {
     if (mult == 1) return Error(EINVAL, "fractional size '{}' needs a unit suffix", text);
-    double frac = std::stod("0." + std::string(t.substr(frac_begin, frac_end - frac_begin)));
+    // strtod, not stod: a fraction too small for a double must not throw out of the parser.
+    double frac = std::strtod(("0." + std::string(t.substr(frac_begin, frac_end - frac_begin))).c_str(),
+                              nullptr);
     auto extra = static_cast<uint64_t>(std::llround(frac * static_cast<double>(mult)));
     if (v > UINT64_MAX - extra) return Error(ERANGE, "size '{}' is too large", text);
     v += extra;
@@ -124,6 +127,9 @@ Result<Options> Options::Parse(std::string_view text) {
     std::string key(Trim(std::string_view(item).substr(0, eq)));
     std::string value = item.substr(eq + 1);
     if (key.empty()) return Error(EINVAL, "option with an empty key in '{}'", text);
+    // A key is a name: a comma in it (from ",,") could not be printed back unambiguously.
+    if (key.find(',') != std::string::npos)
+      return Error(EINVAL, "option key '{}' contains a comma", key);
     // Walk dotted prefixes down the child tree.
     Options* node = &root;
     size_t start = 0;

@@ -54,6 +54,11 @@ class Options {
   Options* Child(std::string_view name);
   const Options* Child(std::string_view name) const;
   std::vector<std::string> ChildNames() const;
+  // Marks a child subtree as consumed by this node's driver (settings grouped under a dotted
+  // prefix, such as blkdebug's inject-error.N.*), so that the framework does not expect a child
+  // node of that name. The driver checks the subtree's keys itself.
+  void MarkChildUsed(std::string_view name) const { used_children_.insert(std::string(name)); }
+  bool ChildUsed(std::string_view name) const { return used_children_.count(std::string(name)) != 0; }
 
   // Sets a key (used by drivers that build child options, e.g. null_blk over host_device).
   void Set(std::string key, std::string value);
@@ -74,6 +79,7 @@ class Options {
   std::map<std::string, std::string> values_;
   std::map<std::string, Options> children_;
   mutable std::set<std::string> used_;
+  mutable std::set<std::string> used_children_;
   std::string context_;
 };
 

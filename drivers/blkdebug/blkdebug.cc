@@ -1,0 +1,227 @@
+#include "blkdebug.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace zbl::blkdebug {
+namespace {
+
+enum class Event : uint8_t { kRead, kWrite, kAppend, kOpen, kClose, kFinish, kReset, kResetAll,
+                             kReport, kFlush };
+constexpr std::string_view kEventNames[] = {"read",  "write",     "append", "open",  "close",
+                                            "finish", "reset", "reset-all", "report", "flush"};
+
+constexpr uint64_t kAnyOffset = ~uint64_t{0};
+constexpr uint64_t kAnyZone = ~uint64_t{0};
+
+struct Rule {
+  unsigned index = 0;
+  Event event = Event::kRead;
+  int err = EIO;
+  uint64_t after = 0;
+  uint64_t every = 1;
+  bool once = false;
+  uint64_t zone = kAnyZone;
+  uint64_t offset = kAnyOffset;
+  uint64_t length = 1;
+  // Under the node's mutex.
+  uint64_t matched = 0;
+  uint64_t fired = 0;
+};
+
+constexpr OptionSpec kOptions[] = {
+    {"inject-error.N.event", "", "read|write|append|open|close|finish|reset|reset-all|report|flush"},
+    {"inject-error.N.errno", "5", "errno the request fails with"},
+    {"inject-error.N.after", "0", "matching requests that pass before the rule fires"},
+    {"inject-error.N.every", "1", "fire on every Nth matching request"},
+    {"inject-error.N.once", "off", "fire only once"},
+    {"inject-error.N.zone", "", "only requests touching this zone index"},
+    {"inject-error.N.offset", "", "only requests overlapping [offset, offset+length)"},
+    {"inject-error.N.length", "1", "length of that range in bytes"},
+};
+
+Result<Rule> ParseRule(const Options& o, unsigned index) {
+  Rule r;
+  r.index = index;
+  auto event = o.GetChoice("event", "", std::vector<std::string_view>(std::begin(kEventNames),
+                                                                       std::end(kEventNames)));
+  if (!o.Has("event")) return Error(EINVAL, "{}: missing required option 'event'", o.context());
+  if (!event.ok()) return event.status();
+  r.event = static_cast<Event>(std::find(std::begin(kEventNames), std::end(kEventNames), *event) -
+                               std::begin(kEventNames));
+  auto err = o.GetNumber("errno", EIO);
+  if (!err.ok()) return err.status();
+  if (*err == 0 || *err > 4095)
+    return Error(EINVAL, "{}: option 'errno': {} is not an errno (1..4095)", o.context(), *err);
+  r.err = static_cast<int>(*err);
+  auto after = o.GetNumber("after", 0);
+  if (!after.ok()) return after.status();
+  r.after = *after;
+  auto every = o.GetNumber("every", 1);
+  if (!every.ok()) return every.status();
+  if (*every == 0) return Error(EINVAL, "{}: option 'every': must be at least 1", o.context());
+  r.every = *every;
+  auto once = o.GetBool("once", false);
+  if (!once.ok()) return once.status();
+  r.once = *once;
+  auto zone = o.GetNumber("zone", kAnyZone);
+  if (!zone.ok()) return zone.status();
+  r.zone = *zone;
+  auto offset = o.GetSize("offset", kAnyOffset);
+  if (!offset.ok()) return offset.status();
+  r.offset = *offset;
+  auto length = o.GetSize("length", 1);
+  if (!length.ok()) return length.status();
+  if (*length == 0) return Error(EINVAL, "{}: option 'length': must be at least 1", o.context());
+  r.length = *length;
+  if (!o.ChildNames().empty())
+    return Error(EINVAL, "{}: unknown option '{}.*'", o.context(), o.ChildNames().front());
+  ZBL_RETURN_IF_ERROR(o.CheckAllUsed());
+  return r;
+}
+
+// inject-error.<N>.*: children of the "inject-error" subtree, ordered by N.
+Result<std::vector<Rule>> ParseRules(Options& opts) {
+  std::vector<Rule> rules;
+  Options* tree = opts.Child("inject-error");
+  if (!tree) return rules;
+  opts.MarkChildUsed("inject-error");
+  tree->set_context(opts.context() + ": inject-error");
+  ZBL_RETURN_IF_ERROR(tree->CheckAllUsed());  // "inject-error.event=..." has no index
+  for (const std::string& name : tree->ChildNames()) {
+    auto n = ParseNumber(name);
+    if (!n.ok() || name.empty() || name[0] < '0' || name[0] > '9' || *n > 1000000)
+      return Error(EINVAL, "{}: 'inject-error.{}': the rule index must be a number", opts.context(),
+                   name);
+    Options* o = tree->Child(name);
+    o->set_context(fmt::format("{}: inject-error.{}", opts.context(), name));
+    auto rule = ParseRule(*o, static_cast<unsigned>(*n));
+    if (!rule.ok()) return rule.status();
+    rules.push_back(*rule);
+  }
+  std::sort(rules.begin(), rules.end(), [](const Rule& a, const Rule& b) { return a.index < b.index; });
+  for (size_t i = 1; i < rules.size(); ++i)
+    if (rules[i].index == rules[i - 1].index)
+      return Error(EINVAL, "{}: rule index {} given twice", opts.context(), rules[i].index);
+  return rules;
+}
+
+class BlkdebugNode final : public Node {
+ public:
+  BlkdebugNode(std::vector<Rule> rules) : Node(kBlkdebugDriver), rules_(std::move(rules)) {}
+
+  Result<Limits> ComputeLimits() override {
+    return MergeLimits(Limits{}, file()->limits(), LimitsMerge::kPassThrough);
+  }
+
+  Status Read(uint64_t offset, void* buf, size_t len) override {
+    ZBL_RETURN_IF_ERROR(Check(Event::kRead, offset, len));
+    return file()->Read(offset, buf, len);
+  }
+  Status Write(uint64_t offset, const void* buf, size_t len) override {
+    ZBL_RETURN_IF_ERROR(Check(Event::kWrite, offset, len));
+    return file()->Write(offset, buf, len);
+  }
+  Status Flush() override {
+    ZBL_RETURN_IF_ERROR(Check(Event::kFlush, 0, limits().size));
+    return file()->Flush();
+  }
+  Result<size_t> ReportZones(uint64_t offset, std::span<Zone> zones) override {
+    ZBL_RETURN_IF_ERROR(Check(Event::kReport, offset, limits().size - std::min(offset, limits().size)));
+    return file()->ReportZones(offset, zones);
+  }
+  Status ZoneMgmt(ZoneOp op, uint64_t offset, uint64_t len) override {
+    static constexpr Event kOpEvent[] = {Event::kOpen, Event::kClose, Event::kFinish, Event::kReset};
+    ZBL_RETURN_IF_ERROR(Check(kOpEvent[static_cast<int>(op)], offset, len));
+    return file()->ZoneMgmt(op, offset, len);
+  }
+  Status ZoneResetAll() override {
+    ZBL_RETURN_IF_ERROR(Check(Event::kResetAll, 0, limits().size));
+    return file()->ZoneResetAll();
+  }
+  Result<uint64_t> ZoneAppend(uint64_t zone_offset, const void* buf, size_t len) override {
+    ZBL_RETURN_IF_ERROR(Check(Event::kAppend, zone_offset, std::max<uint64_t>(limits().zone_size, 1)));
+    return file()->ZoneAppend(zone_offset, buf, len);
+  }
+
+  void Describe(NodeInfo& info) const override {
+    std::lock_guard<std::mutex> lk(mu_);
+    for (const Rule& r : rules_)
+      info.Add(fmt::format("rule {}", r.index),
+               fmt::format("{} -> errno {}{} (fired {})", kEventNames[static_cast<int>(r.event)],
+                           r.err, r.once ? ", once" : "", r.fired));
+  }
+
+  std::vector<uint64_t> Fired() const {
+    std::lock_guard<std::mutex> lk(mu_);
+    std::vector<uint64_t> out;
+    for (const Rule& r : rules_) out.push_back(r.fired);
+    return out;
+  }
+
+ private:
+  bool Touches(const Rule& r, uint64_t offset, uint64_t len) const {
+    const uint64_t end = offset + std::max<uint64_t>(len, 1);
+    if (r.zone != kAnyZone) {
+      const uint64_t zs = limits().zone_size;
+      if (zs == 0 || r.zone >= limits().nr_zones) return false;
+      const uint64_t zstart = r.zone * zs;
+      if (zstart >= end || zstart + zs <= offset) return false;
+    }
+    if (r.offset != kAnyOffset) {
+      const uint64_t rend = r.offset + r.length < r.offset ? ~uint64_t{0} : r.offset + r.length;
+      if (r.offset >= end || rend <= offset) return false;
+    }
+    return true;
+  }
+
+  // Counts the request against every rule it matches; fails it if one of them fires.
+  Status Check(Event e, uint64_t offset, uint64_t len) {
+    std::lock_guard<std::mutex> lk(mu_);
+    const Rule* firing = nullptr;
+    for (Rule& r : rules_) {
+      if (r.event != e || (r.once && r.fired) || !Touches(r, offset, len)) continue;
+      const uint64_t n = r.matched++;
+      if (n < r.after || (n - r.after) % r.every != 0 || firing) continue;
+      ++r.fired;
+      firing = &r;
+    }
+    if (!firing) return Status::Ok();
+    return Error(firing->err, "blkdebug: injected error (rule {}, {} at {:#x})", firing->index,
+                 kEventNames[static_cast<int>(e)], offset);
+  }
+
+  mutable std::mutex mu_;
+  std::vector<Rule> rules_;
+};
+
+Result<std::unique_ptr<Node>> OpenBlkdebug(OpenContext& ctx) {
+  auto rules = ParseRules(ctx.options());
+  if (!rules.ok()) return rules.status();
+  auto child = ctx.OpenChild("file", true);
+  if (!child.ok()) return child.status();
+  auto node = std::make_unique<BlkdebugNode>(std::move(*rules));
+  node->AddChild("file", std::move(*child));
+  return std::unique_ptr<Node>(std::move(node));
+}
+
+}  // namespace
+
+const DriverSpec kBlkdebugDriver{
+    .name = "blkdebug",
+    .description = "error-injection filter: fails chosen requests with chosen errnos (QEMU-like rules)",
+    .options = kOptions,
+    .open = OpenBlkdebug,
+};
+
+std::vector<uint64_t> FiredCounts(const Node& node) {
+  const auto* b = dynamic_cast<const BlkdebugNode*>(&node);
+  return b ? b->Fired() : std::vector<uint64_t>{};
+}
+
+}  // namespace zbl::blkdebug
