@@ -20,8 +20,9 @@ std::string ConfigName(const ::testing::TestParamInfo<ConfigParam>& info) {
 }
 
 std::vector<ConfigParam> ConfigParams() {
-  std::vector<ConfigParam> v;
-  for (const Config& c : AllConfigs()) v.push_back({&c});
+  const std::vector<Config>& all = AllConfigs();
+  std::vector<ConfigParam> v(all.size());
+  for (size_t i = 0; i < all.size(); ++i) v[i].config = &all[i];
   return v;
 }
 
