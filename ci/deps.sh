@@ -8,7 +8,7 @@ pkgs=(
   build-essential cmake pkg-config git
   libgtest-dev libgmock-dev libbenchmark-dev
   libzbd-dev liburing-dev libcli11-dev libfmt-dev nlohmann-json3-dev
-  libjs-chart.js fio util-linux
+  libjs-chart.js fio util-linux ccache python3
   clang-14 libclang-rt-14-dev
 )
 # Drivers of the VM harness (QEMU 10 from bookworm-backports, a 6.12 guest kernel) add theirs.

@@ -537,17 +537,17 @@
                              y: { beginAtZero: true, title: { display: true, text: metric.label } } },
                    plugins: { legend: { position: 'bottom', labels: { boxWidth: 12 } } } } }));
   }
-  // The run without its family and Google Benchmark's bookkeeping: "emulated_hm bs:4096 threads:2".
-  function shortName(run) {
-    const key = run.key || run.name;
-    const n = (key.startsWith(run.family + '/') ? key.slice(run.family.length + 1) : key).split('/').join(' ');
-    return model.fleet ? sources[run.source].label + ' ' + n : n;
+  // A run among its family, by what differs: "emulated_hm threads:2" (parameters every run of
+  // the family shares, like bs:4096, would only make the labels longer).
+  function shortName(run, varying) {
+    return seriesName(run, null, varying);
   }
   function barChart(family, runs) {
     const metric = metricOf(runs);
+    const varying = varyingParams(runs);
     return chunks(runs, 24).map((part, pi, all) => chartCard(
       family + ': ' + (metric.key === 'real_time_ns' ? 'time' : 'throughput') + (all.length > 1 ? ' (' + (pi + 1) + '/' + all.length + ')' : ''),
-      { type: 'bar', data: { labels: part.map(shortName), datasets: [{ label: metric.label,
+      { type: 'bar', data: { labels: part.map((r) => shortName(r, varying)), datasets: [{ label: metric.label,
           data: part.map((r) => (r[metric.key] === undefined ? null : r[metric.key] * metric.scale)), backgroundColor: palette[0] }] },
         options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, title: { display: true, text: metric.label } } } } }));
   }
@@ -563,9 +563,10 @@
     const keys = percentileKeys(runs);
     const withLat = runs.filter((r) => keys.some((k) => (r.counters || {})[k] !== undefined));
     if (!keys.length || !withLat.length) return [];
+    const varying = varyingParams(withLat);
     return chunks(withLat, 24).map((part, pi, all) => chartCard(
       family + ': latency percentiles' + (all.length > 1 ? ' (' + (pi + 1) + '/' + all.length + ')' : ''),
-      { type: 'bar', data: { labels: part.map(shortName), datasets: keys.map((k, i) => ({
+      { type: 'bar', data: { labels: part.map((r) => shortName(r, varying)), datasets: keys.map((k, i) => ({
           label: k.replace(/_(ns|us|ms)$/, ''), backgroundColor: palette[i % palette.length],
           data: part.map((r) => ((r.counters || {})[k] === undefined ? null : toMicros(k, r.counters[k]))) })) },
         options: { scales: { y: { beginAtZero: true, title: { display: true, text: '\u00b5s' } } },

@@ -19,7 +19,9 @@ std::string FirstFolder(const std::string& rel) {
 
 // The machine part of a key: see the header.
 std::string Machine(const Source& src, const std::string& rel, bool fleet, bool is_baseline) {
-  if (!fleet) return {};
+  if (!fleet) {
+    return {};
+  }
   return is_baseline ? FirstFolder(rel) : src.label;
 }
 
@@ -55,8 +57,9 @@ void ClassifyTest(const TestKey& key, const TestResult* old, const TestResult* n
                   Regressions& out) {
   const char* before = old ? OutcomeName(old->outcome) : "absent";
   if (!now) {
-    if (old->outcome == Outcome::kPass)
+    if (old->outcome == Outcome::kPass) {
       out.vanished.push_back(MakeChange(key, before, "absent", {}));
+    }
     return;
   }
   const char* after = OutcomeName(now->outcome);
@@ -77,7 +80,9 @@ std::optional<BenchChange> CompareBench(const BenchRun& old, const BenchRun& now
   c.name = now.name;
   auto pick = [&](const char* metric, std::optional<double> a, std::optional<double> b,
                   bool higher_is_better) {
-    if (!a || !b || *a <= 0) return false;
+    if (!a || !b || *a <= 0) {
+      return false;
+    }
     c.metric = metric;
     c.before = *a;
     c.after = *b;
@@ -97,14 +102,18 @@ void CompareBenchmarks(const std::vector<Source>& before, const std::vector<Sour
   auto old_index = IndexBenchmarks(before, fleet, true);
   for (const auto& [key, now] : IndexBenchmarks(after, fleet, false)) {
     auto it = old_index.find(key);
-    if (it == old_index.end()) continue;
+    if (it == old_index.end()) {
+      continue;
+    }
     const BenchRun& old = *it->second;
     ++out.compared_benchmarks;
     if (!now->error.empty() && old.error.empty()) {
       out.slower.push_back({key.first, now->name, "error", 0, 0, 0, now->error});
       continue;
     }
-    if (!now->error.empty() || !old.error.empty()) continue;
+    if (!now->error.empty() || !old.error.empty()) {
+      continue;
+    }
     auto change = CompareBench(old, *now);
     if (change && change->slower_pct > out.threshold_pct) {
       change->machine = key.first;
@@ -125,19 +134,27 @@ Regressions CompareRuns(const std::vector<Source>& before, const std::vector<Sou
   for (const auto& [key, now] : new_tests) {
     auto it = old_tests.find(key);
     ClassifyTest(key, it == old_tests.end() ? nullptr : it->second, now, out);
-    if (it != old_tests.end()) ++out.compared_tests;
+    if (it != old_tests.end()) {
+      ++out.compared_tests;
+    }
   }
   for (const auto& [key, old] : old_tests) {
-    if (!new_tests.count(key)) ClassifyTest(key, old, nullptr, out);
+    if (!new_tests.count(key)) {
+      ClassifyTest(key, old, nullptr, out);
+    }
   }
   CompareBenchmarks(before, after, fleet, out);
   return out;
 }
 
 std::optional<double> ParseThreshold(std::string_view text) {
-  if (!text.empty() && text.back() == '%') text.remove_suffix(1);
+  if (!text.empty() && text.back() == '%') {
+    text.remove_suffix(1);
+  }
   auto value = ParseNumber(text);
-  if (!value || *value < 0) return std::nullopt;
+  if (!value || *value < 0) {
+    return std::nullopt;
+  }
   return value;
 }
 

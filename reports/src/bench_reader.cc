@@ -55,7 +55,9 @@ std::vector<std::string_view> SplitSlash(std::string_view s) {
   while (true) {
     size_t slash = s.find('/', start);
     parts.push_back(s.substr(start, slash - start));
-    if (slash == std::string_view::npos) break;
+    if (slash == std::string_view::npos) {
+      break;
+    }
     start = slash + 1;
   }
   return parts;
@@ -63,28 +65,42 @@ std::vector<std::string_view> SplitSlash(std::string_view s) {
 
 // Older Google Benchmark releases have no run_name; strip the aggregate suffix from the name.
 std::string RunNameOf(const Fields& f, const std::string& aggregate) {
-  if (auto rn = f.Str("run_name"); rn && !rn->empty()) return *rn;
+  if (auto rn = f.Str("run_name"); rn && !rn->empty()) {
+    return *rn;
+  }
   std::string name = f.StrOr("name");
   std::string suffix = "_" + aggregate;
-  if (!aggregate.empty() && name.ends_with(suffix)) name.resize(name.size() - suffix.size());
+  if (!aggregate.empty() && name.ends_with(suffix)) {
+    name.resize(name.size() - suffix.size());
+  }
   return name;
 }
 
 std::string AggregateOf(const Fields& f) {
-  if (auto agg = f.Str("aggregate_name")) return *agg;
-  if (f.StrOr("run_type") == "aggregate") return "aggregate";
+  if (auto agg = f.Str("aggregate_name")) {
+    return *agg;
+  }
+  if (f.StrOr("run_type") == "aggregate") {
+    return "aggregate";
+  }
   // Very old outputs: recognize the standard suffixes by name.
   std::string name = f.StrOr("name");
   for (const char* s : {"_mean", "_median", "_stddev", "_cv"}) {
-    if (name.ends_with(s)) return std::string(s + 1);
+    if (name.ends_with(s)) {
+      return std::string(s + 1);
+    }
   }
   return {};
 }
 
 void ReadCounters(const json& raw, const Fields& f, BenchRun& v) {
   for (const auto& [key, val] : raw.items()) {
-    if (kKnownKeys.count(key) || !val.is_number()) continue;
-    if (auto d = f.Num(key)) v.counters[key] = *d;
+    if (kKnownKeys.count(key) || !val.is_number()) {
+      continue;
+    }
+    if (auto d = f.Num(key)) {
+      v.counters[key] = *d;
+    }
   }
 }
 
@@ -95,13 +111,18 @@ Entry ReadEntry(const json& raw, const Fields& f) {
   BenchRun& v = e.values;
   std::string unit = f.StrOr("time_unit", "ns");
   // A "percentage" aggregate (cv) stores a fraction in the time fields: never scale it.
-  if (f.StrOr("aggregate_unit") == "percentage") unit = "ns";
+  if (f.StrOr("aggregate_unit") == "percentage") {
+    unit = "ns";
+  }
   auto time = [&](std::string_view key) -> std::optional<double> {
     auto t = f.Num(key);
-    if (!t) return std::nullopt;
+    if (!t) {
+      return std::nullopt;
+    }
     auto ns = ToNanoseconds(*t, unit);
-    if (!ns)
+    if (!ns) {
       f.diag().Warn(f.file(), fmt::format("{}: unknown time_unit \"{}\"", f.Path(key), unit));
+    }
     return ns;
   };
   v.real_time_ns = time("real_time");
@@ -112,7 +133,9 @@ Entry ReadEntry(const json& raw, const Fields& f) {
   if (f.Bool("error_occurred").value_or(false)) {
     v.error = f.StrOr("error_message", "error (no message)");
   }
-  if (auto th = f.Num("threads")) v.params["threads"] = fmt::format("{}", *th);
+  if (auto th = f.Num("threads")) {
+    v.params["threads"] = fmt::format("{}", *th);
+  }
   ReadCounters(raw, f, v);
   return e;
 }
@@ -128,7 +151,9 @@ std::optional<double> Average(const std::vector<const BenchRun*>& runs, Get get)
       ++n;
     }
   }
-  if (n == 0) return std::nullopt;
+  if (n == 0) {
+    return std::nullopt;
+  }
   return sum / n;
 }
 
@@ -150,7 +175,9 @@ BenchRun AverageRuns(const std::vector<const BenchRun*>& runs) {
 
 const Entry* FindAggregate(const std::vector<const Entry*>& group, std::string_view name) {
   for (const Entry* e : group) {
-    if (e->aggregate == name) return e;
+    if (e->aggregate == name) {
+      return e;
+    }
   }
   return nullptr;
 }
@@ -173,8 +200,12 @@ BenchRun Reduce(const std::vector<const Entry*>& group) {
   std::vector<const BenchRun*> iterations;
   std::string error;
   for (const Entry* e : group) {
-    if (e->aggregate.empty()) iterations.push_back(&e->values);
-    if (error.empty()) error = e->values.error;
+    if (e->aggregate.empty()) {
+      iterations.push_back(&e->values);
+    }
+    if (error.empty()) {
+      error = e->values.error;
+    }
   }
   BenchRun run;
   if (const Entry* med = FindAggregate(group, "median")) {
@@ -202,10 +233,16 @@ void AddRun(BenchRun run, const std::string& run_name, const std::string& rel, S
   run.family = id.family;
   run.config = id.config;
   // Threads from the JSON field only matter when the name sweeps them (else every run says 1).
-  if (!id.params.count("threads")) run.params.erase("threads");
-  for (auto& [k, v] : id.params) run.params[k] = v;
+  if (!id.params.count("threads")) {
+    run.params.erase("threads");
+  }
+  for (auto& [k, v] : id.params) {
+    run.params[k] = v;
+  }
   run.key = run.family + (run.config.empty() ? "" : "/" + run.config);
-  for (auto& [k, v] : id.params) run.key += fmt::format("/{}:{}", k, v);
+  for (auto& [k, v] : id.params) {
+    run.key += fmt::format("/{}:{}", k, v);
+  }
   run.file = rel;
   src.benchmarks.push_back(std::move(run));
 }
@@ -213,10 +250,18 @@ void AddRun(BenchRun run, const std::string& run_name, const std::string& rel, S
 }  // namespace
 
 std::optional<double> ToNanoseconds(double value, std::string_view unit) {
-  if (unit == "ns") return value;
-  if (unit == "us") return value * 1e3;
-  if (unit == "ms") return value * 1e6;
-  if (unit == "s") return value * 1e9;
+  if (unit == "ns") {
+    return value;
+  }
+  if (unit == "us") {
+    return value * 1e3;
+  }
+  if (unit == "ms") {
+    return value * 1e6;
+  }
+  if (unit == "s") {
+    return value * 1e9;
+  }
   return std::nullopt;
 }
 
@@ -229,7 +274,9 @@ BenchName SplitBenchName(std::string_view run_name) {
     std::string_view p = parts[i];
     size_t colon = p.find(':');
     if (colon == std::string_view::npos) {
-      if (kMetaFlags.count(p) || p.empty()) continue;
+      if (kMetaFlags.count(p) || p.empty()) {
+        continue;
+      }
       // The first bare segment after the family is the configuration, unless it is a number
       // (Google Benchmark's own Arg()).
       if (i == 1 && !ParseNumber(p)) {
@@ -240,7 +287,9 @@ BenchName SplitBenchName(std::string_view run_name) {
       continue;
     }
     std::string key(p.substr(0, colon));
-    if (kMetaKeys.count(key)) continue;
+    if (kMetaKeys.count(key)) {
+      continue;
+    }
     id.params[key] = std::string(p.substr(colon + 1));
   }
   return id;
@@ -250,7 +299,9 @@ void ReadBenchmark(const json& doc, const std::string& file, const std::string& 
                    Diagnostics& diag) {
   Fields top(doc, file, "", diag);
   const json* list = top.Arr("benchmarks");
-  if (!list) return;
+  if (!list) {
+    return;
+  }
   std::vector<Entry> entries;
   for (size_t i = 0; i < list->size(); ++i) {
     Fields f((*list)[i], file, top.Path("benchmarks", i), diag);
@@ -265,10 +316,14 @@ void ReadBenchmark(const json& doc, const std::string& file, const std::string& 
   std::map<std::string, std::vector<const Entry*>> groups;
   for (const Entry& e : entries) {
     auto& g = groups[e.run_name];
-    if (g.empty()) order.push_back(e.run_name);
+    if (g.empty()) {
+      order.push_back(e.run_name);
+    }
     g.push_back(&e);
   }
-  for (const std::string& name : order) AddRun(Reduce(groups[name]), name, rel, src);
+  for (const std::string& name : order) {
+    AddRun(Reduce(groups[name]), name, rel, src);
+  }
 }
 
 }  // namespace zbl::report

@@ -14,7 +14,9 @@ namespace {
 // table cell.
 json Scalars(const json* obj, const Fields& parent, std::string_view key) {
   json out = json::object();
-  if (!obj) return out;
+  if (!obj) {
+    return out;
+  }
   for (const auto& [k, v] : obj->items()) {
     if (v.is_primitive() && !v.is_null()) {
       out[k] = v;
@@ -30,7 +32,9 @@ json Scalars(const json* obj, const Fields& parent, std::string_view key) {
 // First file wins; a later file that disagrees is worth a warning (mixed-up artifacts).
 void SetOnce(std::string& slot, const std::optional<std::string>& value, std::string_view what,
              const std::string& file, Diagnostics& diag) {
-  if (!value || value->empty()) return;
+  if (!value || value->empty()) {
+    return;
+  }
   if (slot.empty()) {
     slot = *value;
   } else if (slot != *value) {
@@ -42,11 +46,15 @@ void SetOnce(std::string& slot, const std::optional<std::string>& value, std::st
 
 void ReadFingerprint(const Fields& f, DeviceConfig& c) {
   const json* fp = f.Obj("fingerprint");
-  if (!fp) return;
+  if (!fp) {
+    return;
+  }
   Fields cells(*fp, f.file(), f.Path("fingerprint"), f.diag());
   for (const auto& [cell, value] : fp->items()) {
     auto variant = cells.Str(cell);
-    if (!variant) continue;
+    if (!variant) {
+      continue;
+    }
     c.fingerprint[cell] = *variant;
     c.fingerprint_src[cell] = "devices.json";
   }
@@ -60,27 +68,35 @@ void ReadConfig(const Fields& f, Source& src) {
   }
   DeviceConfig& c = src.Config(*name);
   auto fill = [&](std::string& slot, std::string_view key) {
-    if (auto v = f.Str(key)) slot = *v;
+    if (auto v = f.Str(key)) {
+      slot = *v;
+    }
   };
   fill(c.option_string, "option_string");
   fill(c.driver_graph, "driver_graph");
   fill(c.model, "model");
   fill(c.profile, "profile");
   fill(c.fingerprint_match, "fingerprint_match");
-  if (const json* limits = f.Obj("limits")) c.limits = Scalars(limits, f, "limits");
+  if (const json* limits = f.Obj("limits")) {
+    c.limits = Scalars(limits, f, "limits");
+  }
   ReadFingerprint(f, c);
 }
 
 std::string Trim(const std::string& s) {
   const char* ws = " \t\n\r";
   size_t b = s.find_first_not_of(ws);
-  if (b == std::string::npos) return {};
+  if (b == std::string::npos) {
+    return {};
+  }
   return s.substr(b, s.find_last_not_of(ws) - b + 1);
 }
 
 std::string FirstOf(const Fields& f, std::initializer_list<std::string_view> keys) {
   for (auto key : keys) {
-    if (auto v = f.Str(key)) return *v;
+    if (auto v = f.Str(key)) {
+      return *v;
+    }
   }
   return {};
 }
@@ -93,7 +109,9 @@ ToolResult ReadToolResult(const Fields& f) {
   t.cache = f.StrOr("cache");
   t.iops = f.Num("iops");
   t.bw_bytes = f.Num("bw_bytes");
-  if (const json* runs = f.Arr("runs")) t.runs = runs->size();
+  if (const json* runs = f.Arr("runs")) {
+    t.runs = runs->size();
+  }
   return t;
 }
 
@@ -101,7 +119,9 @@ ToolResult ReadToolResult(const Fields& f) {
 
 void CheckSchema(const json& doc, const std::string& expected, const std::string& file,
                  Diagnostics& diag) {
-  if (!doc.is_object() || !doc.contains("schema")) return;
+  if (!doc.is_object() || !doc.contains("schema")) {
+    return;
+  }
   const json& s = doc["schema"];
   if (!s.is_string() || s.get<std::string>() != expected) {
     diag.Warn(file, fmt::format("schema {} is not {}; reading the fields this version knows",
@@ -120,7 +140,9 @@ void ReadDevices(const json& doc, const std::string& file, Source& src, Diagnost
   SetOnce(env.commit, f.Str("commit"), "commit", file, diag);
   SetOnce(env.generated, f.Str("generated"), "generated", file, diag);
   const json* configs = f.Arr("configs");
-  if (!configs) return;
+  if (!configs) {
+    return;
+  }
   for (size_t i = 0; i < configs->size(); ++i) {
     ReadConfig(Fields((*configs)[i], file, f.Path("configs", i), diag), src);
   }
@@ -143,7 +165,9 @@ void ReadCompare(const json& doc, const std::string& file, const std::string& re
     for (size_t i = 0; i < ratios->size(); ++i) {
       Fields r((*ratios)[i], file, f.Path("ratios", i), diag);
       auto value = r.Num("value");
-      if (value) c.ratios.emplace_back(r.StrOr("name", fmt::format("ratio {}", i)), *value);
+      if (value) {
+        c.ratios.emplace_back(r.StrOr("name", fmt::format("ratio {}", i)), *value);
+      }
     }
   }
   src.comparisons.push_back(std::move(c));
@@ -165,9 +189,13 @@ void AddVariants(const std::string& variants, const std::string& origin, DeviceC
     std::string pair = variants.substr(start, end == std::string::npos ? end : end - start);
     start = end == std::string::npos ? variants.size() + 1 : end + 1;
     size_t eq = pair.find('=');
-    if (eq == std::string::npos) continue;
+    if (eq == std::string::npos) {
+      continue;
+    }
     std::string cell = Trim(pair.substr(0, eq)), variant = Trim(pair.substr(eq + 1));
-    if (cell.empty()) continue;
+    if (cell.empty()) {
+      continue;
+    }
     auto it = config.fingerprint.find(cell);
     if (it == config.fingerprint.end()) {
       config.fingerprint[cell] = variant;

@@ -20,9 +20,13 @@ std::optional<double> ParseNumber(std::string_view text) {
 }
 
 const json* Fields::Find(std::string_view key) const {
-  if (!obj_.is_object()) return nullptr;
+  if (!obj_.is_object()) {
+    return nullptr;
+  }
   auto it = obj_.find(key);
-  if (it == obj_.end() || it->is_null()) return nullptr;
+  if (it == obj_.end() || it->is_null()) {
+    return nullptr;
+  }
   return &*it;
 }
 
@@ -44,9 +48,15 @@ void Fields::WarnType(std::string_view key, std::string_view expected) const {
 
 std::optional<std::string> Fields::Str(std::string_view key) const {
   const json* v = Find(key);
-  if (!v) return std::nullopt;
-  if (v->is_string()) return v->get<std::string>();
-  if (v->is_number() || v->is_boolean()) return v->dump();
+  if (!v) {
+    return std::nullopt;
+  }
+  if (v->is_string()) {
+    return v->get<std::string>();
+  }
+  if (v->is_number() || v->is_boolean()) {
+    return v->dump();
+  }
   WarnType(key, "a string");
   return std::nullopt;
 }
@@ -57,12 +67,18 @@ std::string Fields::StrOr(std::string_view key, std::string fallback) const {
 
 std::optional<double> Fields::Num(std::string_view key) const {
   const json* v = Find(key);
-  if (!v) return std::nullopt;
+  if (!v) {
+    return std::nullopt;
+  }
   if (v->is_number()) {
     double d = v->get<double>();
-    if (std::isfinite(d)) return d;
+    if (std::isfinite(d)) {
+      return d;
+    }
   } else if (v->is_string()) {
-    if (auto d = ParseNumber(v->get<std::string>())) return d;
+    if (auto d = ParseNumber(v->get<std::string>())) {
+      return d;
+    }
   }
   WarnType(key, "a number");
   return std::nullopt;
@@ -70,25 +86,39 @@ std::optional<double> Fields::Num(std::string_view key) const {
 
 std::optional<bool> Fields::Bool(std::string_view key) const {
   const json* v = Find(key);
-  if (!v) return std::nullopt;
-  if (v->is_boolean()) return v->get<bool>();
-  if (v->is_string() && (*v == "true" || *v == "false")) return *v == "true";
+  if (!v) {
+    return std::nullopt;
+  }
+  if (v->is_boolean()) {
+    return v->get<bool>();
+  }
+  if (v->is_string() && (*v == "true" || *v == "false")) {
+    return *v == "true";
+  }
   WarnType(key, "a boolean");
   return std::nullopt;
 }
 
 const json* Fields::Obj(std::string_view key) const {
   const json* v = Find(key);
-  if (!v) return nullptr;
-  if (v->is_object()) return v;
+  if (!v) {
+    return nullptr;
+  }
+  if (v->is_object()) {
+    return v;
+  }
   WarnType(key, "an object");
   return nullptr;
 }
 
 const json* Fields::Arr(std::string_view key) const {
   const json* v = Find(key);
-  if (!v) return nullptr;
-  if (v->is_array()) return v;
+  if (!v) {
+    return nullptr;
+  }
+  if (v->is_array()) {
+    return v;
+  }
   WarnType(key, "an array");
   return nullptr;
 }

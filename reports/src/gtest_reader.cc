@@ -22,19 +22,27 @@ std::string_view AfterLastSlash(std::string_view s) {
 }
 
 std::string Truncate(std::string text) {
-  if (text.size() <= kMaxMessageBytes) return text;
+  if (text.size() <= kMaxMessageBytes) {
+    return text;
+  }
   size_t total = text.size();
   text.resize(kMaxMessageBytes);
   // Do not leave half a UTF-8 sequence: the page's JSON must stay valid.
-  while (!text.empty() && (static_cast<unsigned char>(text.back()) & 0xC0) == 0x80) text.pop_back();
-  if (!text.empty() && (static_cast<unsigned char>(text.back()) & 0x80)) text.pop_back();
+  while (!text.empty() && (static_cast<unsigned char>(text.back()) & 0xC0) == 0x80) {
+    text.pop_back();
+  }
+  if (!text.empty() && (static_cast<unsigned char>(text.back()) & 0x80)) {
+    text.pop_back();
+  }
   return text + fmt::format("\n... (truncated, {} bytes in total)", total);
 }
 
 // "0.012s" -> 0.012
 double ParseSeconds(const std::string& text) {
   std::string_view s = text;
-  if (!s.empty() && s.back() == 's') s.remove_suffix(1);
+  if (!s.empty() && s.back() == 's') {
+    s.remove_suffix(1);
+  }
   return ParseNumber(s).value_or(0);
 }
 
@@ -52,24 +60,38 @@ std::string JoinFailures(const Fields& tc, const json& failures) {
 // array of {"message": ...} so the reader keeps working when the Debian package moves on.
 std::string SkipMessageFromJson(const json& tc) {
   auto it = tc.find("skipped");
-  if (it == tc.end()) return {};
-  if (it->is_string()) return it->get<std::string>();
-  if (!it->is_array()) return {};
+  if (it == tc.end()) {
+    return {};
+  }
+  if (it->is_string()) {
+    return it->get<std::string>();
+  }
+  if (!it->is_array()) {
+    return {};
+  }
   std::string text;
   for (const auto& part : *it) {
     std::string one;
-    if (part.is_string()) one = part.get<std::string>();
+    if (part.is_string()) {
+      one = part.get<std::string>();
+    }
     if (part.is_object() && part.contains("message") && part["message"].is_string()) {
       one = part["message"].get<std::string>();
     }
-    if (!one.empty()) text += text.empty() ? one : "\n" + one;
+    if (!one.empty()) {
+      text += text.empty() ? one : "\n" + one;
+    }
   }
   return text;
 }
 
 std::string SkipReason(const Fields& tc, const json& raw) {
-  if (auto reason = tc.Str("skip_reason"); reason && !reason->empty()) return *reason;
-  if (std::string msg = SkipMessageFromJson(raw); !msg.empty()) return msg;
+  if (auto reason = tc.Str("skip_reason"); reason && !reason->empty()) {
+    return *reason;
+  }
+  if (std::string msg = SkipMessageFromJson(raw); !msg.empty()) {
+    return msg;
+  }
   if (tc.StrOr("timestamp").starts_with("1970-01-01")) {
     return "never started: SetUpTestSuite skipped or failed (GoogleTest's JSON keeps no "
            "suite-level message)";
@@ -113,7 +135,9 @@ void ReadTestCase(const json& raw, const std::string& suite_full, const Fields& 
   r.suite = id.suite;
   r.rule = id.rule;
   r.config = tc.Str("config").value_or(id.config);
-  if (r.config.empty()) r.config = id.config;
+  if (r.config.empty()) {
+    r.config = id.config;
+  }
   r.variant = tc.StrOr("variant");
   r.option_string = tc.StrOr("option_string");
   r.seconds = ParseSeconds(tc.StrOr("time"));
@@ -143,9 +167,15 @@ TestName SplitTestName(std::string_view suite_full, std::string_view test_name,
     id.rule = std::string(test_name.substr(0, slash));
     id.config = std::string(test_name.substr(slash + 1));
   }
-  if (id.suite.empty()) id.suite = "(unnamed suite)";
-  if (id.rule.empty()) id.rule = "(outside any test)";
-  if (id.config.empty()) id.config = "unit";
+  if (id.suite.empty()) {
+    id.suite = "(unnamed suite)";
+  }
+  if (id.rule.empty()) {
+    id.rule = "(outside any test)";
+  }
+  if (id.config.empty()) {
+    id.config = "unit";
+  }
   return id;
 }
 
@@ -153,12 +183,16 @@ void ReadGtest(const json& doc, const std::string& file, const std::string& rel,
                Diagnostics& diag) {
   Fields top(doc, file, "", diag);
   const json* suites = top.Arr("testsuites");
-  if (!suites) return;
+  if (!suites) {
+    return;
+  }
   for (size_t i = 0; i < suites->size(); ++i) {
     Fields suite((*suites)[i], file, top.Path("testsuites", i), diag);
     std::string suite_name = suite.StrOr("name");
     const json* cases = suite.Arr("testsuite");
-    if (!cases) continue;
+    if (!cases) {
+      continue;
+    }
     for (size_t k = 0; k < cases->size(); ++k) {
       const json& raw = (*cases)[k];
       Fields tc(raw, file, suite.Path("testsuite", k), diag);

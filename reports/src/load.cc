@@ -22,7 +22,9 @@ namespace {
 
 bool IsJsonFile(const fs::directory_entry& e) {
   std::error_code ec;
-  if (!e.is_regular_file(ec)) return false;
+  if (!e.is_regular_file(ec)) {
+    return false;
+  }
   std::string ext = e.path().extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(),
                  [](unsigned char c) { return std::tolower(c); });
@@ -35,9 +37,13 @@ std::vector<fs::path> ListJsonFiles(const fs::path& dir, Diagnostics& diag) {
   auto opts = fs::directory_options::skip_permission_denied;
   for (fs::recursive_directory_iterator it(dir, opts, ec), end; !ec && it != end;
        it.increment(ec)) {
-    if (IsJsonFile(*it)) files.push_back(it->path());
+    if (IsJsonFile(*it)) {
+      files.push_back(it->path());
+    }
   }
-  if (ec) diag.Warn(dir.string(), fmt::format("could not list the whole folder: {}", ec.message()));
+  if (ec) {
+    diag.Warn(dir.string(), fmt::format("could not list the whole folder: {}", ec.message()));
+  }
   std::sort(files.begin(), files.end());
   return files;
 }
@@ -45,7 +51,9 @@ std::vector<fs::path> ListJsonFiles(const fs::path& dir, Diagnostics& diag) {
 std::optional<std::string> ReadText(const fs::path& path, Diagnostics& diag) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
-  if (in) text << in.rdbuf();
+  if (in) {
+    text << in.rdbuf();
+  }
   if (!in) {
     diag.Warn(path.string(), "could not be read; ignored");
     return std::nullopt;
@@ -77,7 +85,9 @@ void MergeDuplicateTests(Source& src) {
     }
     TestResult& kept = merged[it->second];
     int seen = kept.seen + 1;
-    if (Severity(t.outcome) > Severity(kept.outcome)) kept = std::move(t);
+    if (Severity(t.outcome) > Severity(kept.outcome)) {
+      kept = std::move(t);
+    }
     kept.seen = seen;
   }
   src.tests = std::move(merged);
@@ -85,9 +95,13 @@ void MergeDuplicateTests(Source& src) {
 
 void CopyTestRecordsToConfigs(Source& src, Diagnostics& diag) {
   for (const TestResult& t : src.tests) {
-    if (t.variant.empty() && t.option_string.empty()) continue;
+    if (t.variant.empty() && t.option_string.empty()) {
+      continue;
+    }
     DeviceConfig& c = src.Config(t.config);
-    if (c.option_string.empty()) c.option_string = t.option_string;
+    if (c.option_string.empty()) {
+      c.option_string = t.option_string;
+    }
     if (!t.variant.empty()) {
       AddVariants(t.variant, fmt::format("{}.{}", t.suite, t.rule), c,
                   (fs::path(src.dir) / t.file).string(), diag);
@@ -117,17 +131,33 @@ const char* FileKindName(FileKind kind) {
 
 FileKind Classify(const json& doc, const std::string& filename) {
   std::string base = fs::path(filename).filename().string();
-  if (base.starts_with("vm-devices")) return FileKind::kVmDevices;
-  if (!doc.is_object()) return FileKind::kUnknown;
+  if (base.starts_with("vm-devices")) {
+    return FileKind::kVmDevices;
+  }
+  if (!doc.is_object()) {
+    return FileKind::kUnknown;
+  }
   std::string schema =
       doc.value("schema", json()).is_string() ? doc["schema"].get<std::string>() : "";
-  if (schema.starts_with("zbl-devices/")) return FileKind::kDevices;
-  if (schema.starts_with("zbl-compare/")) return FileKind::kCompare;
-  if (schema.starts_with("zbl-vm-devices")) return FileKind::kVmDevices;
-  if (doc.contains("testsuites")) return FileKind::kGtest;
-  if (doc.contains("benchmarks")) return FileKind::kBenchmark;
+  if (schema.starts_with("zbl-devices/")) {
+    return FileKind::kDevices;
+  }
+  if (schema.starts_with("zbl-compare/")) {
+    return FileKind::kCompare;
+  }
+  if (schema.starts_with("zbl-vm-devices")) {
+    return FileKind::kVmDevices;
+  }
+  if (doc.contains("testsuites")) {
+    return FileKind::kGtest;
+  }
+  if (doc.contains("benchmarks")) {
+    return FileKind::kBenchmark;
+  }
   // Without a schema, recognize the zbl formats by their characteristic members.
-  if (doc.contains("configs") && doc["configs"].is_array()) return FileKind::kDevices;
+  if (doc.contains("configs") && doc["configs"].is_array()) {
+    return FileKind::kDevices;
+  }
   if (doc.contains("results") && (doc.contains("ratios") || doc.contains("workload"))) {
     return FileKind::kCompare;
   }
@@ -157,7 +187,9 @@ std::string InsertMissingCommas(const std::string& text) {
     } else if (c == '{' && last == '}') {
       out.insert(out.size() - 1, ",");
     }
-    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') last = c;
+    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+      last = c;
+    }
   }
   return out;
 }
@@ -214,7 +246,9 @@ Source LoadSource(const fs::path& dir, Diagnostics& diag) {
     std::string rel = fs::relative(path, dir).generic_string();
     std::string file = path.string();
     auto text = ReadText(path, diag);
-    if (!text) continue;
+    if (!text) {
+      continue;
+    }
     auto doc = ParseResultJson(*text, file, diag);
     if (!doc) {
       src.files.push_back({rel, "malformed"});
@@ -234,7 +268,9 @@ void FinishSource(Source& src, Diagnostics& diag) {
 void AssignLabels(std::vector<Source>& sources) {
   auto name_of = [](const std::string& dir, int depth) {
     fs::path p = fs::absolute(dir).lexically_normal();
-    if (!p.has_filename()) p = p.parent_path();  // "dir/" -> "dir"
+    if (!p.has_filename()) {
+      p = p.parent_path();  // "dir/" -> "dir"
+    }
     std::string label = p.filename().string();
     for (int i = 1; i < depth && p.has_parent_path() && p.parent_path() != p; ++i) {
       p = p.parent_path();
@@ -243,14 +279,20 @@ void AssignLabels(std::vector<Source>& sources) {
     return label;
   };
   std::map<std::string, int> count;
-  for (auto& s : sources) count[s.label = name_of(s.dir, 1)]++;
   for (auto& s : sources) {
-    if (count[s.label] > 1) s.label = name_of(s.dir, 2);
+    count[s.label = name_of(s.dir, 1)]++;
+  }
+  for (auto& s : sources) {
+    if (count[s.label] > 1) {
+      s.label = name_of(s.dir, 2);
+    }
   }
   std::set<std::string> used;
   for (auto& s : sources) {
     std::string base = s.label;
-    for (int n = 2; !used.insert(s.label).second; ++n) s.label = fmt::format("{} #{}", base, n);
+    for (int n = 2; !used.insert(s.label).second; ++n) {
+      s.label = fmt::format("{} #{}", base, n);
+    }
   }
 }
 

@@ -88,8 +88,9 @@ bool WriteAtomically(const fs::path& path, const std::string& text, std::string&
   }
   std::error_code ec;
   fs::rename(tmp, path, ec);
-  if (ec)
+  if (ec) {
     error = fmt::format("cannot rename {} to {}: {}", tmp.string(), path.string(), ec.message());
+  }
   return !ec;
 }
 
@@ -106,10 +107,14 @@ void PrintWarnings(const Diagnostics& diag) {
 std::vector<Source> LoadAll(const std::vector<std::string>& dirs, Diagnostics& diag) {
   std::vector<Source> sources;
   sources.reserve(dirs.size());
-  for (const std::string& d : dirs) sources.push_back(LoadSource(d, diag));
+  for (const std::string& d : dirs) {
+    sources.push_back(LoadSource(d, diag));
+  }
   AssignLabels(sources);
   for (const Source& s : sources) {
-    if (s.files.empty()) diag.Warn(s.dir, "no *.json results found in this folder");
+    if (s.files.empty()) {
+      diag.Warn(s.dir, "no *.json results found in this folder");
+    }
   }
   return sources;
 }
@@ -140,7 +145,9 @@ int Run(const Args& a, double threshold) {
   }
   bool fatal = false;
   std::string chartjs = ChartJsOrWarn(a, diag, fatal);
-  if (fatal) return kExitError;
+  if (fatal) {
+    return kExitError;
+  }
   ReportMeta meta{a.title, NowIso8601(), ZBL_REPORT_VERSION, ZBL_REPORT_COMMIT, a.baseline};
   nlohmann::json model = BuildModel(sources, diag, meta, regressions ? &*regressions : nullptr);
   PageAssets assets = EmbeddedAssets();
@@ -150,7 +157,9 @@ int Run(const Args& a, double threshold) {
     fmt::print(stderr, "zbl-report: {}\n", error);
     return kExitError;
   }
-  if (!a.quiet) PrintWarnings(diag);
+  if (!a.quiet) {
+    PrintWarnings(diag);
+  }
   fmt::print("{}\n", fs::absolute(a.out).lexically_normal().string());
   if (regressions && regressions->Count() > 0) {
     fmt::print(stderr, "zbl-report: {} regression(s) against {}\n", regressions->Count(),

@@ -12,12 +12,16 @@ using nlohmann::json;
 namespace {
 
 void PutIf(json& obj, const char* key, const std::string& value) {
-  if (!value.empty()) obj[key] = value;
+  if (!value.empty()) {
+    obj[key] = value;
+  }
 }
 
 template <typename T>
 void PutIf(json& obj, const char* key, const std::optional<T>& value) {
-  if (value) obj[key] = *value;
+  if (value) {
+    obj[key] = *value;
+  }
 }
 
 json EnvJson(const Environment& env) {
@@ -28,8 +32,12 @@ json EnvJson(const Environment& env) {
   PutIf(j, "zbl_version", env.zbl_version);
   PutIf(j, "commit", env.commit);
   PutIf(j, "generated", env.generated);
-  if (!env.bench_context.empty()) j["bench_context"] = env.bench_context;
-  if (!env.vm_devices.is_null()) j["vm_devices"] = env.vm_devices;
+  if (!env.bench_context.empty()) {
+    j["bench_context"] = env.bench_context;
+  }
+  if (!env.vm_devices.is_null()) {
+    j["vm_devices"] = env.vm_devices;
+  }
   return j;
 }
 
@@ -39,7 +47,9 @@ json ConfigJson(const DeviceConfig& c) {
   PutIf(j, "driver_graph", c.driver_graph);
   PutIf(j, "model", c.model);
   PutIf(j, "profile", c.profile);
-  if (!c.limits.empty()) j["limits"] = c.limits;
+  if (!c.limits.empty()) {
+    j["limits"] = c.limits;
+  }
   if (!c.fingerprint.empty()) {
     j["fingerprint"] = c.fingerprint;
     j["fingerprint_origin"] = c.fingerprint_src;
@@ -50,9 +60,13 @@ json ConfigJson(const DeviceConfig& c) {
 
 json SourceJson(const Source& s) {
   json files = json::array();
-  for (const FileInfo& f : s.files) files.push_back({{"path", f.path}, {"kind", f.kind}});
+  for (const FileInfo& f : s.files) {
+    files.push_back({{"path", f.path}, {"kind", f.kind}});
+  }
   json configs = json::array();
-  for (const DeviceConfig& c : s.configs) configs.push_back(ConfigJson(c));
+  for (const DeviceConfig& c : s.configs) {
+    configs.push_back(ConfigJson(c));
+  }
   return {{"label", s.label},
           {"dir", s.dir},
           {"files", files},
@@ -64,15 +78,25 @@ json SourceJson(const Source& s) {
 // tests name them, "unit" (plain unit tests) last.
 std::vector<std::string> ColumnConfigs(const Source& s) {
   std::set<std::string> tested;
-  for (const TestResult& t : s.tests) tested.insert(t.config);
+  for (const TestResult& t : s.tests) {
+    tested.insert(t.config);
+  }
   std::vector<std::string> order;
   std::set<std::string> placed;
   auto place = [&](const std::string& c) {
-    if (tested.count(c) && c != "unit" && placed.insert(c).second) order.push_back(c);
+    if (tested.count(c) && c != "unit" && placed.insert(c).second) {
+      order.push_back(c);
+    }
   };
-  for (const DeviceConfig& c : s.configs) place(c.name);
-  for (const TestResult& t : s.tests) place(t.config);
-  if (tested.count("unit")) order.push_back("unit");
+  for (const DeviceConfig& c : s.configs) {
+    place(c.name);
+  }
+  for (const TestResult& t : s.tests) {
+    place(t.config);
+  }
+  if (tested.count("unit")) {
+    order.push_back("unit");
+  }
   return order;
 }
 
@@ -82,7 +106,9 @@ class Tables {
   size_t Rule(const std::string& suite, const std::string& rule) {
     size_t si = Intern(suite_index_, suites_, suite);
     auto [it, fresh] = rule_index_.try_emplace({si, rule}, rules_.size());
-    if (fresh) rules_.push_back({{"suite", si}, {"name", rule}});
+    if (fresh) {
+      rules_.push_back({{"suite", si}, {"name", rule}});
+    }
     return it->second;
   }
   json suites() const { return suites_; }
@@ -91,7 +117,9 @@ class Tables {
  private:
   static size_t Intern(std::map<std::string, size_t>& index, json& list, const std::string& v) {
     auto [it, fresh] = index.try_emplace(v, list.size());
-    if (fresh) list.push_back(v);
+    if (fresh) {
+      list.push_back(v);
+    }
     return it->second;
   }
   std::map<std::string, size_t> suite_index_;
@@ -104,9 +132,15 @@ json ResultJson(const TestResult& t, size_t rule, size_t col) {
   json j = {{"rule", rule}, {"col", col}, {"status", OutcomeName(t.outcome)}};
   PutIf(j, "message", t.message);
   PutIf(j, "variant", t.variant);
-  if (t.outcome != Outcome::kPass) j["file"] = t.file;
-  if (t.seen > 1) j["seen"] = t.seen;
-  if (t.seconds > 0) j["seconds"] = t.seconds;
+  if (t.outcome != Outcome::kPass) {
+    j["file"] = t.file;
+  }
+  if (t.seen > 1) {
+    j["seen"] = t.seen;
+  }
+  if (t.seconds > 0) {
+    j["seconds"] = t.seconds;
+  }
   return j;
 }
 
@@ -157,7 +191,9 @@ json BenchJson(const BenchRun& b, size_t source) {
   PutIf(j, "real_time_ns", b.real_time_ns);
   PutIf(j, "cpu_time_ns", b.cpu_time_ns);
   PutIf(j, "cv_pct", b.cv_pct);
-  if (!b.counters.empty()) j["counters"] = b.counters;
+  if (!b.counters.empty()) {
+    j["counters"] = b.counters;
+  }
   PutIf(j, "label", b.label);
   PutIf(j, "error", b.error);
   return j;
@@ -172,11 +208,15 @@ json ComparisonJson(const Comparison& c, size_t source) {
     PutIf(r, "cache", t.cache);
     PutIf(r, "iops", t.iops);
     PutIf(r, "bw_bytes", t.bw_bytes);
-    if (t.runs) r["runs"] = t.runs;
+    if (t.runs) {
+      r["runs"] = t.runs;
+    }
     results.push_back(r);
   }
   json ratios = json::array();
-  for (const auto& [name, value] : c.ratios) ratios.push_back({{"name", name}, {"value", value}});
+  for (const auto& [name, value] : c.ratios) {
+    ratios.push_back({{"name", name}, {"value", value}});
+  }
   return {{"source", source},       {"file", c.file},     {"target", c.target},
           {"workload", c.workload}, {"results", results}, {"ratios", ratios}};
 }
@@ -189,8 +229,9 @@ void AddBenchmarks(const std::vector<Source>& sources, json& model) {
       benchmarks.push_back(BenchJson(b, si));
       errors += b.error.empty() ? 0 : 1;
     }
-    for (const Comparison& c : sources[si].comparisons)
+    for (const Comparison& c : sources[si].comparisons) {
       comparisons.push_back(ComparisonJson(c, si));
+    }
   }
   model["totals"]["benchmarks"] = benchmarks.size();
   model["totals"]["bench_errors"] = errors;
@@ -248,7 +289,9 @@ json BuildModel(const std::vector<Source>& sources, const Diagnostics& diag, con
       {"generator", {{"name", "zbl-report"}, {"version", meta.version}, {"commit", meta.commit}}},
       {"fleet", sources.size() > 1}};
   json src = json::array();
-  for (const Source& s : sources) src.push_back(SourceJson(s));
+  for (const Source& s : sources) {
+    src.push_back(SourceJson(s));
+  }
   model["sources"] = src;
   model["totals"] = {{"sources", sources.size()}};
   AddTests(sources, model);

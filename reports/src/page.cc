@@ -42,10 +42,14 @@ std::string ReplaceCloseTag(std::string_view text, std::string_view needle,
 
 std::optional<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
+  if (!in) {
+    return std::nullopt;
+  }
   std::ostringstream text;
   text << in.rdbuf();
-  if (!in && !in.eof()) return std::nullopt;
+  if (!in && !in.eof()) {
+    return std::nullopt;
+  }
   return text.str();
 }
 
@@ -64,7 +68,9 @@ std::optional<std::string> LoadChartJs(const std::string& path, std::string& ori
                                        std::string& error) {
   if (!path.empty()) {
     auto text = ReadFile(path);
-    if (!text) error = fmt::format("cannot read Chart.js from {}", path);
+    if (!text) {
+      error = fmt::format("cannot read Chart.js from {}", path);
+    }
     origin = path;
     return text;
   }
@@ -131,7 +137,9 @@ std::string RenderPage(const nlohmann::json& model, const PageAssets& assets) {
       }
     }
     out.append(html.substr(pos, next_at - pos));
-    if (!next) break;
+    if (!next) {
+      break;
+    }
     out += next->value;
     pos = next_at + next->marker.size();
   }

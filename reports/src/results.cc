@@ -16,7 +16,9 @@ const char* OutcomeName(Outcome o) {
 
 DeviceConfig& Source::Config(const std::string& name) {
   for (auto& c : configs) {
-    if (c.name == name) return c;
+    if (c.name == name) {
+      return c;
+    }
   }
   configs.push_back({});
   configs.back().name = name;

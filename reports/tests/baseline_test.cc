@@ -22,13 +22,17 @@ Regressions Compare(double threshold) {
 
 std::vector<std::string> Names(const std::vector<StatusChange>& list) {
   std::vector<std::string> out;
-  for (const auto& c : list) out.push_back(c.suite + "." + c.rule + "/" + c.config);
+  for (const auto& c : list) {
+    out.push_back(c.suite + "." + c.rule + "/" + c.config);
+  }
   return out;
 }
 
 std::vector<std::string> Names(const std::vector<BenchChange>& list) {
   std::vector<std::string> out;
-  for (const auto& c : list) out.push_back(c.name);
+  for (const auto& c : list) {
+    out.push_back(c.name);
+  }
   std::sort(out.begin(), out.end());
   return out;
 }

@@ -13,7 +13,9 @@ using test_util::kTestdata;
 
 const BenchRun* Find(const Source& s, const std::string& key) {
   for (const BenchRun& b : s.benchmarks) {
-    if (b.key == key) return &b;
+    if (b.key == key) {
+      return &b;
+    }
   }
   return nullptr;
 }

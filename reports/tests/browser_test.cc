@@ -27,8 +27,12 @@ std::string FindInPath(const std::vector<std::string>& names) {
     while (start <= dirs.size()) {
       size_t end = dirs.find(':', start);
       fs::path p = fs::path(dirs.substr(start, end - start)) / name;
-      if (access(p.c_str(), X_OK) == 0) return p.string();
-      if (end == std::string::npos) break;
+      if (access(p.c_str(), X_OK) == 0) {
+        return p.string();
+      }
+      if (end == std::string::npos) {
+        break;
+      }
       start = end + 1;
     }
   }
@@ -39,7 +43,9 @@ std::string FindInPath(const std::vector<std::string>& names) {
 std::map<std::string, std::string> BodyData(const std::string& dom) {
   std::map<std::string, std::string> data;
   std::smatch body;
-  if (!std::regex_search(dom, body, std::regex("<body([^>]*)>"))) return data;
+  if (!std::regex_search(dom, body, std::regex("<body([^>]*)>"))) {
+    return data;
+  }
   std::string attrs = body[1];
   std::regex attr("data-([a-z-]+)=\"([^\"]*)\"");
   for (auto it = std::sregex_iterator(attrs.begin(), attrs.end(), attr);
@@ -51,7 +57,9 @@ std::map<std::string, std::string> BodyData(const std::string& dom) {
 
 size_t Count(const std::string& text, const std::string& needle) {
   size_t n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+    ++n;
+  }
   return n;
 }
 
@@ -150,7 +158,9 @@ TEST_F(BrowserTest, FleetPageDrawsMatrixTotalsChartsAndRegressions) {
 TEST_F(BrowserTest, ScreenshotIsNotBlank) {
   fs::path page = tmp_.path() / "single.html";
   Generate("--title 'zbl nullblk' " + Data("fleet/nullblk"), page);
-  if (FindInPath({"python3"}).empty()) GTEST_SKIP() << "python3 is needed to decode the PNG";
+  if (FindInPath({"python3"}).empty()) {
+    GTEST_SKIP() << "python3 is needed to decode the PNG";
+  }
   fs::path png = tmp_.path() / "single.png";
   CommandResult r = Chromium(page, "--screenshot=" + Quote(png.string()));
   ASSERT_EQ(r.status, 0);
@@ -161,6 +171,18 @@ TEST_F(BrowserTest, ScreenshotIsNotBlank) {
   EXPECT_EQ(stats["height"], 1000);
   EXPECT_GT(stats["colors"], 100) << "a drawn page has text, pills, coloured cells";
   EXPECT_GT(stats["nonwhite"], 0.03);
+}
+
+TEST_F(BrowserTest, WithoutChartJsTheTablesStillRender) {
+  fs::path page = tmp_.path() / "nocharts.html";
+  Generate("--chartjs /dev/null " + Data("fleet/nullblk"), page);
+  CommandResult r = Chromium(page, "--dump-dom");
+  ASSERT_EQ(r.status, 0);
+  auto data = BodyData(r.out);
+  ASSERT_EQ(data["rendered"], "1") << "page error: " << data["error"];
+  EXPECT_EQ(data["charts"], "0");
+  EXPECT_EQ(data["passed"], "26");
+  EXPECT_NE(r.out.find("Chart.js was not available"), std::string::npos);
 }
 
 // Clicks and typing, done by a script appended to a copy of the page (the product page has no
@@ -216,7 +238,9 @@ json LargeGtest(int configs, int suites, int rules_per_suite) {
                    {"result", "COMPLETED"},
                    {"time", "0.001s"}};
         int h = (s * 7919 + r * 104729 + c * 1299709) % 97;
-        if (h == 0) tc["failures"] = {{{"failure", "zone.cc:1\nwrite pointer mismatch"}}};
+        if (h == 0) {
+          tc["failures"] = {{{"failure", "zone.cc:1\nwrite pointer mismatch"}}};
+        }
         if (h == 1 || h == 2) {
           tc["result"] = "SKIPPED";
           tc["skip_reason"] = "capability missing";
@@ -255,12 +279,13 @@ TEST_F(BrowserTest, SixtyConfigurationsByThreeHundredRules) {
   size_t pass = 0, fail = 0, skip = 0;
   for (const json& s : gtest["testsuites"]) {
     for (const json& t : s["testsuite"]) {
-      if (t.contains("failures"))
+      if (t.contains("failures")) {
         ++fail;
-      else if (t["result"] == "SKIPPED")
+      } else if (t["result"] == "SKIPPED") {
         ++skip;
-      else
+      } else {
         ++pass;
+      }
     }
   }
   fs::path page = tmp_.path() / "large.html";
@@ -283,7 +308,9 @@ TEST_F(BrowserTest, SixtyConfigurationsByThreeHundredRules) {
   if (std::getenv("ZBL_REPORT_KEEP")) {
     fs::path png = tmp_.path() / "large.png";
     Chromium(page, "--screenshot=" + Quote(png.string()));
-    if (fs::exists(png)) Keep(png);
+    if (fs::exists(png)) {
+      Keep(png);
+    }
   }
 }
 

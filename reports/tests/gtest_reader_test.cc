@@ -16,7 +16,9 @@ using test_util::kTestdata;
 const TestResult* Find(const Source& s, const std::string& suite, const std::string& rule,
                        const std::string& config) {
   for (const TestResult& t : s.tests) {
-    if (t.suite == suite && t.rule == rule && t.config == config) return &t;
+    if (t.suite == suite && t.rule == rule && t.config == config) {
+      return &t;
+    }
   }
   return nullptr;
 }
@@ -61,7 +63,9 @@ TEST(ReadGtest, ConformanceFileFromGtest112) {
   Source s = LoadSource(kTestdata / "fleet/nullblk", diag);
   size_t pass = 0, fail = 0, skip = 0;
   for (const TestResult& t : s.tests) {
-    if (t.file != "conformance.json") continue;
+    if (t.file != "conformance.json") {
+      continue;
+    }
     pass += t.outcome == Outcome::kPass;
     fail += t.outcome == Outcome::kFail;
     skip += t.outcome == Outcome::kSkip;
@@ -171,7 +175,9 @@ TEST(ReadGtest, WrongTypesWarnInsteadOfThrowing) {
   Source s;
   EXPECT_NO_THROW(ReadGtest(doc, "odd.json", "odd.json", s, diag));
   EXPECT_GE(diag.warnings().size(), 3u);
-  for (const Warning& w : diag.warnings()) EXPECT_EQ(w.file, "odd.json");
+  for (const Warning& w : diag.warnings()) {
+    EXPECT_EQ(w.file, "odd.json");
+  }
 }
 
 TEST(ReadGtest, LongMessagesAreCutAtACharacterBoundary) {

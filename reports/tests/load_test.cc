@@ -14,7 +14,9 @@ using test_util::kTestdata;
 
 std::string KindOf(const Source& s, const std::string& path) {
   for (const FileInfo& f : s.files) {
-    if (f.path == path) return f.kind;
+    if (f.path == path) {
+      return f.kind;
+    }
   }
   return "(not listed)";
 }

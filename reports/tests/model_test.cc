@@ -46,7 +46,9 @@ TEST(BuildModel, TotalsAddUpOverAllFolders) {
 TEST(BuildModel, ColumnsAreMachineTimesConfiguration) {
   Fleet f = LoadFleet();
   std::vector<std::string> labels;
-  for (const json& c : f.model["columns"]) labels.push_back(c["label"]);
+  for (const json& c : f.model["columns"]) {
+    labels.push_back(c["label"]);
+  }
   EXPECT_EQ(labels,
             (std::vector<std::string>{"nullblk · emulated_hm_4k", "nullblk · emulated_ha_512",
                                       "nullblk · null_blk_mem", "nullblk · unit", "zns · zns_qemu",
@@ -59,7 +61,9 @@ TEST(BuildModel, SuitesAndRulesAreSharedAcrossFolders) {
   Fleet f = LoadFleet();
   const json& suites = f.model["suites"];
   size_t write = 0;
-  for (size_t i = 0; i < suites.size(); ++i) write += suites[i] == "ZoneWrite";
+  for (size_t i = 0; i < suites.size(); ++i) {
+    write += suites[i] == "ZoneWrite";
+  }
   EXPECT_EQ(write, 1u);
   for (const json& r : f.model["results"]) {
     ASSERT_LT(r["rule"].get<size_t>(), f.model["rules"].size());

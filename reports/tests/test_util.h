@@ -25,10 +25,14 @@ struct CommandResult {
 inline CommandResult RunCommand(const std::string& cmd) {
   CommandResult r;
   FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
+  if (!p) {
+    return r;
+  }
   char buf[4096];
   size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) {
+    r.out.append(buf, n);
+  }
   int st = pclose(p);
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
@@ -37,7 +41,9 @@ inline CommandResult RunCommand(const std::string& cmd) {
 // Single-quotes a string for /bin/sh.
 inline std::string Quote(const std::string& s) {
   std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  for (char c : s) {
+    q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  }
   return q + "'";
 }
 
@@ -58,11 +64,15 @@ class TempDir {
  public:
   TempDir() {
     std::string tmpl = (std::filesystem::temp_directory_path() / "zbl-report-XXXXXX").string();
-    if (mkdtemp(tmpl.data())) path_ = tmpl;
+    if (mkdtemp(tmpl.data())) {
+      path_ = tmpl;
+    }
   }
   ~TempDir() {
     std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+    if (!path_.empty()) {
+      std::filesystem::remove_all(path_, ec);
+    }
   }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs the microbenchmarks and writes Google Benchmark JSON to ${ZBL_RESULTS_DIR:-results}/bench.json;
+# with --compare, also runs zbl-compare (fio, qemu-img bench, zbl on one target) into
+# ${ZBL_RESULTS_DIR:-results}/compare.json. Other arguments go to zbl-bench, e.g.
+#   bench/run.sh --benchmark_filter='^Append/' --benchmark_repetitions=5
+#   ZBL_DEVICE=driver=host_device,filename=/dev/nullb0 ZBL_ALLOW_DESTRUCTIVE=1 bench/run.sh
+# The binaries are looked up in $ZBL_BUILD_DIR (default: build/default, then build).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+results=${ZBL_RESULTS_DIR:-results}
+compare=0
+args=()
+for a in "$@"; do
+  if [ "$a" = "--compare" ]; then compare=1; else args+=("$a"); fi
+done
+
+find_bin() {
+  local d
+  for d in ${ZBL_BUILD_DIR:-} "$root/build/default" "$root/build"; do
+    if [ -x "$d/bench/$1" ]; then echo "$d/bench/$1"; return 0; fi
+  done
+  echo "bench/run.sh: $1 not found; build it (cmake --build --preset default --target $1)" >&2
+  return 1
+}
+
+bench=$(find_bin zbl-bench)
+mkdir -p "$results"
+"$bench" --benchmark_out="$results/bench.json" --benchmark_out_format=json "${args[@]}"
+echo "bench/run.sh: wrote $results/bench.json"
+if [ "$compare" = 1 ]; then
+  "$root/bench/zbl-compare" --zbl-bench-io "$(find_bin zbl-bench-io)" --results-dir "$results"
+fi

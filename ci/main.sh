@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The README's main job: installs what is missing, builds the default preset, runs the
+# conformance suites on every built-in configuration into results/ (GoogleTest JSON + JUnit XML
+# + devices.json), prints the suite x configuration matrix, and renders the HTML report when
+# zbl-report was built. Exits non-zero when any test failed.
+#   ZBL_RESULTS_DIR=dir ci/main.sh     results elsewhere (default: results/)
+#   ZBL_DEVICE='driver=host_device,filename=/dev/sdX' ci/main.sh   also your device
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ci/deps.sh
+# ZBL_CMAKE_ARGS: extra configure options (e.g. -DZBL_BUILD_BENCH=OFF).
+# shellcheck disable=SC2086
+cmake --preset default ${ZBL_CMAKE_ARGS:-} >/dev/null
+cmake --build --preset default -j"$(nproc)"
+
+build=build/default
+results=${ZBL_RESULTS_DIR:-results}
+mkdir -p "$results"
+rm -f "$results/zbl-suites.json" "$results/zbl-suites.xml" "$results/devices.json"
+export ZBL_RESULTS_DIR=$results
+unset ZBL_NO_RESULTS
+echo "== zbl: conformance suites -> $results/"
+suites_status=0
+"$build/suites/zbl-suites" --gtest_brief=1 --gtest_output="xml:$results/zbl-suites.xml" \
+  >"$results/zbl-suites.log" 2>&1 || suites_status=$?
+# The log holds every skip reason; show only what failed.
+grep -E '^\[  FAILED  \]' "$results/zbl-suites.log" | sort -u || true
+echo "== zbl: full log: $results/zbl-suites.log"
+
+echo "== zbl: matrix (suite x configuration)"
+matrix_status=0
+"$build/suites/zbl-matrix" "$results" || matrix_status=$?
+
+if [ -x "$build/reports/zbl-report" ]; then
+  if page=$("$build/reports/zbl-report" --out "$results/report.html" "$results"); then
+    echo "== zbl: report: $page"
+  else
+    echo "== zbl: zbl-report failed"
+    suites_status=1
+  fi
+else
+  echo "== zbl: zbl-report was not built ($build/reports/zbl-report): no HTML report"
+fi
+if [ "$suites_status" -ne 0 ] || [ "$matrix_status" -ne 0 ]; then
+  exit 1
+fi

@@ -1,0 +1,123 @@
+#include "families.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace zbl::suites {
+namespace {
+
+using V = std::vector<std::string_view>;
+
+// Sources: Linux drivers/block/null_blk/zoned.c; the NVMe ZNS command set and Linux's
+// nvme_zone_parse_entry (a FULL zone reports its write pointer at the zone end); SCSI ZBC and
+// Linux's sd_zbc_parse_report (same), scsi_debug's zbc handling.
+std::vector<Cell> MakeCells() {
+  return {
+      {"close_at_start", "close of an explicitly-open zone whose write pointer is at its start",
+       {V{"empty"}, V{"closed"}, V{"empty"}}},
+      {"full_wp_written", "write pointer of a zone filled by writes (capacity < zone size)",
+       {V{"capacity_end"}, V{"zone_end"}, V{"zone_end"}}},
+      {"full_wp_finished", "write pointer of a zone made FULL by finish",
+       {V{"zone_end"}, V{"zone_end"}, V{"zone_end"}}},
+      {"open_full", "explicit open of a FULL zone",
+       {V{"error"}, V{"error"}, V{"noop"}}},
+      {"close_empty", "close of an EMPTY zone", {V{"error"}, V{"error"}, V{"noop"}}},
+      {"close_full", "close of a FULL zone", {V{"error"}, V{"error"}, V{"noop"}}},
+      {"finish_without_resources",
+       "finish of an EMPTY zone while explicitly-open zones use every open resource",
+       {V{"fails"}, V{"succeeds"}, V{"succeeds"}}},
+      {"evict_policy", "which implicitly-open zone is closed to make room for another",
+       {V{"round_robin"}, V{"oldest"}, V{"lowest"}}},
+      {"read_unwritten", "a read of blocks above the write pointer",
+       {V{"zeros"}, V{"zeros"}, V{"zeros", "error"}}},
+      {"cross_zone_write", "a write from one zone's last block into the next zone's first",
+       {V{"split"}, V{"split"}, V{"split"}}},
+      {"append_not_zone_start", "zone append aimed inside a zone, not at its start",
+       {V{"einval", "eio"}, V{"einval", "eio"}, V{"einval", "eio"}}},
+      {"write_violation_errno", "errno of a write not at the write pointer",
+       {V{"eio"}, V{"eio"}, V{"eio"}}},
+      {"transition_errno", "errno of a zone operation its condition does not allow",
+       {V{"eio"}, V{"eio"}, V{"eio"}}},
+      {"active_limit", "the device limits active zones",
+       {V{"present", "absent"}, V{"present", "absent"}, V{"absent"}}},
+  };
+}
+
+bool Contains(const V& v, std::string_view x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+
+int FamilyIndex(std::string_view f) {
+  for (size_t i = 0; i < std::size(kFamilies); ++i)
+    if (kFamilies[i] == f) return static_cast<int>(i);
+  return -1;
+}
+
+std::string Join(const V& v) {
+  std::string s;
+  for (auto x : v) s += (s.empty() ? "" : "|") + std::string(x);
+  return s;
+}
+
+}  // namespace
+
+const std::vector<Cell>& Cells() {
+  static const std::vector<Cell> cells = MakeCells();
+  return cells;
+}
+
+const Cell* FindCell(std::string_view name) {
+  for (const Cell& c : Cells())
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+std::string JudgeVariant(std::string_view cell, std::string_view variant,
+                         const std::optional<std::string>& family) {
+  const Cell* c = FindCell(cell);
+  if (!c) return "unknown cell '" + std::string(cell) + "'";
+  V any;
+  for (const V& v : c->allowed)
+    for (auto x : v)
+      if (!Contains(any, x)) any.push_back(x);
+  if (!Contains(any, variant))
+    return "cell '" + std::string(cell) + "' (" + std::string(c->what) + "): variant '" +
+           std::string(variant) + "' is allowed by no family (allowed: " + Join(any) + ")";
+  if (!family) return "";
+  int i = FamilyIndex(*family);
+  if (i < 0) return "unknown family '" + *family + "' (null_blk, zns or zbc)";
+  if (!Contains(c->allowed[i], variant))
+    return "cell '" + std::string(cell) + "' (" + std::string(c->what) + "): family '" + *family +
+           "' allows " + Join(c->allowed[i]) + ", the device showed '" + std::string(variant) + "'";
+  return "";
+}
+
+std::string MatchFamily(const std::map<std::string, std::string>& observed) {
+  if (observed.empty()) return "unknown";
+  std::vector<std::string_view> agree;
+  for (std::string_view f : kFamilies) {
+    bool all = true;
+    for (const auto& [cell, variant] : observed)
+      if (FindCell(cell) && !JudgeVariant(cell, variant, std::string(f)).empty()) all = false;
+    if (all) agree.push_back(f);
+  }
+  if (agree.size() == 1) return std::string(agree[0]);
+  // Several agree: the cells seen cannot tell those families apart.
+  return agree.empty() ? "mixed" : "unknown";
+}
+
+std::string ErrnoVariant(int err) {
+  switch (err) {
+    case 0: return "ok";
+    case EIO: return "eio";
+    case EINVAL: return "einval";
+    case ETOOMANYREFS: return "etoomanyrefs";
+    case EOVERFLOW: return "eoverflow";
+    case ENOTSUP: return "enotsup";
+    case ENOSPC: return "enospc";
+    case EREMOTEIO: return "eremoteio";
+    case EBADF: return "ebadf";
+    default: return "errno" + std::to_string(err);
+  }
+}
+
+}  // namespace zbl::suites
