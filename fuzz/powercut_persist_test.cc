@@ -140,7 +140,9 @@ TEST_P(PowercutPersist, NothingFlushedIsLostNoWritePointerPastData) {
         }
       }
     }
-    if (!blkdebug::PowerIsCut(*cut_node)) ASSERT_TRUE(blkdebug::CutPower(*cut_node));
+    if (!blkdebug::PowerIsCut(*cut_node)) {
+      ASSERT_TRUE(blkdebug::CutPower(*cut_node));
+    }
     ++cuts;
     b->reset();
 

@@ -506,14 +506,14 @@ Status Engine::ZoneOpLocked(uint32_t z, ZoneOp op) {
       break;
     case ZoneOp::kReset:
       if (cond == ZC::kEmpty) return Status::Ok();
+      // A persistent backing makes the reset durable here (the EMPTY record, synced): if it
+      // cannot, the reset fails with the zone unchanged, or a power cut would undo a reset that
+      // was acknowledged.
+      if (backing_) ZBL_RETURN_IF_ERROR(backing_->DiscardZone(z, uint64_t{z} * cfg_.zone_size, ZoneLen(z)));
       SetCond(z, cond, ZC::kEmpty);
       zr.set_wp(0);
       zr.data_end.store(0, std::memory_order_relaxed);
       ReleaseBuffer(zr, z);
-      if (backing_) {
-        Status st = backing_->DiscardZone(z, uint64_t{z} * cfg_.zone_size, ZoneLen(z));
-        (void)st;  // hole punching is an optimisation; the zone is empty either way
-      }
       break;
   }
   Notify(z);
@@ -533,14 +533,17 @@ Status Engine::ZoneMgmt(ZoneOp op, uint64_t offset, uint64_t len) {
 }
 
 Status Engine::ResetAll() {
+  // Every zone is tried; the first error (a backing that could not make a reset durable) is
+  // returned. READONLY/OFFLINE zones would refuse, so they are skipped.
+  Status result;
   for (uint32_t z = 0; z < nr_zones_; ++z) {
     if (zones_[z].type == ZoneType::kConventional) continue;
     ZC c = zones_[z].cond();
     if (c == ZC::kEmpty || c == ZC::kReadOnly || c == ZC::kOffline) continue;
     Status st = ZoneOpLocked(z, ZoneOp::kReset);
-    (void)st;  // only READONLY/OFFLINE can refuse, and those were skipped
+    if (!st.ok() && result.ok()) result = std::move(st);
   }
-  return Status::Ok();
+  return result;
 }
 
 Status Engine::Flush() { return backing_ ? backing_->Flush() : Status::Ok(); }

@@ -54,7 +54,9 @@ class EngineBacking {
   virtual ~EngineBacking() = default;
   virtual Status WriteData(uint64_t offset, const void* buf, size_t len) = 0;
   virtual Status ReadData(uint64_t offset, void* buf, size_t len) = 0;
-  // The zone was reset: its data may be dropped (punch a hole).
+  // The zone is being reset: make that durable, then its data may be dropped (punch a hole).
+  // Called before the engine changes the zone; an error fails the reset with the zone
+  // unchanged, so only errors that leave the reset not durable should be returned.
   virtual Status DiscardZone(uint32_t zone, uint64_t offset, uint64_t len) = 0;
   // The zone's condition or write pointer changed (wp relative to the zone start).
   virtual void ZoneChanged(uint32_t zone, ZoneCondition cond, uint64_t wp, uint64_t data_end) = 0;
