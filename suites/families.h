@@ -7,6 +7,7 @@
 // held to a family (profile=, ZBL_PROFILE) fails on a variant its family does not allow.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -36,6 +37,11 @@ std::string JudgeVariant(std::string_view cell, std::string_view variant,
 // The one family every observed cell agrees with; "mixed" when no family allows them all;
 // "unknown" when nothing was observed or the cells seen fit several families.
 std::string MatchFamily(const std::map<std::string, std::string>& observed);
+
+// The read_unwritten variant of a read into a buffer pre-filled with `prefill`: "error",
+// "zeros", "untouched" (the buffer as it was), "fill_pattern" (one repeated non-zero byte),
+// else "data".
+std::string ReadVariant(bool ok, const std::vector<uint8_t>& got, uint8_t prefill);
 
 // errno as a variant name: "eio", "einval", "etoomanyrefs", ... ("ok" for 0).
 std::string ErrnoVariant(int err);

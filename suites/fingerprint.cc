@@ -194,9 +194,7 @@ ProbeResult ReadUnwritten(Backend& d) {
     if (Status st = c.Write(at, c.wb); !st.ok()) return Fail("write", st);
     std::vector<uint8_t> got(c.wb, 0xee);
     Status st = c.d.Read(at + c.wb, got.data(), got.size());
-    if (!st.ok()) return Got("error");
-    bool zeros = std::all_of(got.begin(), got.end(), [](uint8_t b) { return b == 0; });
-    return Got(zeros ? "zeros" : "data");
+    return Got(ReadVariant(st.ok(), got, 0xee));
   });
 }
 

@@ -32,6 +32,10 @@ void DeviceTest::SetUp() {
     GTEST_SKIP() << "destroys data on the user's device; set ZBL_ALLOW_DESTRUCTIVE=1 to run it";
   family_ = ConfigProfile(cfg());
   auto d = OpenConfig(cfg(), Destructive());
+  // A machine without loop devices (a container) cannot run the loop configuration.
+  if (!d.ok() && cfg().option_string.find("<loop>") != std::string::npos &&
+      d.status().code() == ENODEV)
+    GTEST_SKIP() << cfg().name << ": no loop device here: " << d.status().message();
   ASSERT_TRUE(d.ok()) << cfg().name << ": " << d.status().ToString();
   dev_ = std::move(*d);
   facts_ = {};

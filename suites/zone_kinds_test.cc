@@ -31,8 +31,7 @@ TEST_P(Reads, AboveWritePointerIsAFamilyCell) {
   ZBL_ASSERT_OK(WriteP(at, wb));
   std::vector<uint8_t> got(wb, 0xee);
   Status st = dev().Read(at + wb, got.data(), wb);
-  const bool zeros = std::all_of(got.begin(), got.end(), [](uint8_t b) { return b == 0; });
-  Variant("read_unwritten", !st.ok() ? "error" : zeros ? "zeros" : "data");
+  Variant("read_unwritten", ReadVariant(st.ok(), got, 0xee));
   EXPECT_EQ(WpRel(*SeqZone(0)), wb) << "a read moved the write pointer";
 }
 
