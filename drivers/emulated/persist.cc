@@ -318,6 +318,11 @@ class Backing final : public EngineBacking {
     {
       std::lock_guard<std::mutex> meta(meta_mu_);
       ZoneMeta& m = zm_[zone];
+      const ZoneState before = GetMeta(m);
+      const uint64_t before_seq = m.seq;
+      const uint64_t at = ((before_seq + 1) & 1) * h_.copy_bytes + zone * kRecordBytes;
+      uint8_t saved[kRecordBytes];
+      std::memcpy(saved, meta_.get() + at, kRecordBytes);
       SetMeta(m, {ZC::kEmpty, 0, 0});
       StageRecord(zone);
       Status st = WriteStaged();
@@ -325,6 +330,12 @@ class Backing final : public EngineBacking {
         st = child_.Flush();
       }
       if (!st.ok()) {
+        // The zone stays as it was: the next flush rewrites its record over the attempt, and a
+        // block write for another zone cannot carry the unacknowledged EMPTY record.
+        std::memcpy(meta_.get() + at, saved, kRecordBytes);
+        m.seq = before_seq;
+        SetMeta(m, before);
+        m.dirty.store(true, std::memory_order_release);
         if (t_reset_error && t_reset_error->ok()) {
           *t_reset_error = st.Annotate(fmt::format("persisting the reset of zone {}", zone));
         }
@@ -378,6 +389,10 @@ class Backing final : public EngineBacking {
   };
 
   static bool IsFault(ZC c) { return c == ZC::kReadOnly || c == ZC::kOffline; }
+  static ZoneState GetMeta(ZoneMeta& m) {
+    std::lock_guard<std::mutex> lk(m.mu);
+    return {m.cond, m.wp, m.data_end};
+  }
   static void SetMeta(ZoneMeta& m, const ZoneState& s) {
     std::lock_guard<std::mutex> lk(m.mu);
     m.cond = s.cond;
