@@ -335,7 +335,10 @@ Result<std::unique_ptr<Node>> OpenKernel(const Options& o, Params p, Geometry g,
   if (!item.ok()) {
     return item.status().Annotate(o.context());
   }
-  auto child_opts = Options::Parse("driver=host_device,filename=" + Escape((*item)->device_path()));
+  // Direct I/O: through the page cache a zoned write reaches the device later (or as other
+  // requests), so errors and write pointers would not be the device's.
+  auto child_opts = Options::Parse("driver=host_device,cache.direct=on,filename=" +
+                                   Escape((*item)->device_path()));
   if (!child_opts.ok()) {
     return child_opts.status();
   }
