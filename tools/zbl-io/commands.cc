@@ -1,0 +1,507 @@
+// The commands of zbl-io. Output formats follow qemu-io's (QEMU 10 qemu-io-cmds.c) byte for
+// byte; see README.md for the few places where zbl-io differs.
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstring>
+#include <fstream>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "command_line.h"
+#include "getopt.h"
+#include "numbers.h"
+#include "shell.h"
+#include "zbl/driver.h"
+
+namespace zbl::io {
+namespace {
+
+using Args = std::span<const std::string>;
+using Clock = std::chrono::steady_clock;
+
+// QEMU's BDRV_REQUEST_MAX_BYTES: the largest request its block layer accepts.
+constexpr int64_t kMaxRequestBytes = int64_t{INT_MAX >> 9} << 9;
+
+const CommandSpec& Spec(std::string_view name) { return *FindCommand(name); }
+
+// qemu-io prints sectors from byte values through a signed shift, so an all-ones write pointer
+// (read-only and offline zones) prints as 0xffffffffffffffff.
+std::string Sectors(uint64_t bytes) {
+  return fmt::format("0x{:x}", static_cast<uint64_t>(static_cast<int64_t>(bytes) >> 9));
+}
+
+// Parses a number argument; on failure prints qemu-io's message and returns the -errno.
+bool Number(Shell& sh, const std::string& text, int64_t& value) {
+  value = Cvtnum(text);
+  if (value >= 0) return true;
+  sh.out() << CvtnumError(value, text) << "\n";
+  return false;
+}
+
+int Failed(Shell& sh, std::string_view what, const Status& st) {
+  sh.ReportDetail(st);
+  sh.out() << what << " failed: " << st.ErrnoText() << "\n";
+  return -st.code();
+}
+
+// getopt's complaint (if any) on stderr, then the command's usage line, as qemu-io does.
+int UsageError(Shell& sh, std::string_view cmd, const OptionEvent* ev) {
+  if (ev != nullptr) sh.err() << GetoptMessage(*ev, cmd) << "\n";
+  sh.PrintUsage(Spec(cmd));
+  return -EINVAL;
+}
+
+void DumpBuffer(std::ostream& out, const uint8_t* p, int64_t offset, int64_t len) {
+  for (int64_t i = 0; i < len; i += 16) {
+    out << fmt::format("{:08x}:  ", static_cast<uint64_t>(offset + i));
+    int64_t n = std::min<int64_t>(16, len - i);
+    for (int64_t j = 0; j < n; ++j) out << fmt::format("{:02x} ", p[i + j]);
+    out << " ";
+    for (int64_t j = 0; j < n; ++j)
+      out << (std::isalnum(p[i + j]) ? static_cast<char>(p[i + j]) : '.');
+    out << "\n";
+  }
+}
+
+double PerSecond(double value, Clock::duration d) {
+  double secs = std::chrono::duration<double>(d).count();
+  return value / secs;
+}
+
+void PrintReport(std::ostream& out, std::string_view op, Clock::duration t, int64_t offset,
+                 int64_t count, int64_t total, bool cflag) {
+  const int cnt = 1;
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t);
+  if (cflag) {
+    out << fmt::format("{},{},{},{:.3f},{:.3f}\n", total, cnt, Timestr(ns, true),
+                       PerSecond(static_cast<double>(total), t), PerSecond(cnt, t));
+    return;
+  }
+  out << fmt::format("{} {}/{} bytes at offset {}\n", op, total, count, offset);
+  out << fmt::format("{}, {} ops; {} ({}/sec and {:.4f} ops/sec)\n",
+                     Cvtstr(static_cast<double>(total)), cnt, Timestr(ns, false),
+                     Cvtstr(PerSecond(static_cast<double>(total), t)), PerSecond(cnt, t));
+}
+
+// ---- read ---------------------------------------------------------------------------------
+
+struct ReadFlags {
+  bool C = false, q = false, v = false, P = false, s = false, l = false;
+  int pattern = 0;
+  int64_t pattern_offset = 0, pattern_count = 0;
+};
+
+// Applies read's options; returns 0 or the command's error.
+int ReadOptions(Shell& sh, const std::string& cmd, const GetoptResult& g, ReadFlags& f) {
+  for (const OptionEvent& ev : g.options) {
+    if (ev.kind != OptionEvent::Kind::kOption) return UsageError(sh, cmd, &ev);
+    switch (ev.opt) {
+      case 'C': f.C = true; break;
+      case 'q': f.q = true; break;
+      case 'v': f.v = true; break;
+      case 'p': case 'r': break;  // accepted and ignored, as qemu-io does with -p
+      case 'P':
+        f.P = true;
+        f.pattern = ParsePattern(ev.arg);
+        if (f.pattern < 0) {
+          sh.out() << ev.arg << " is not a valid pattern byte\n";
+          return -EINVAL;
+        }
+        break;
+      case 's':
+        f.s = true;
+        if (!Number(sh, ev.arg, f.pattern_offset)) return static_cast<int>(f.pattern_offset);
+        break;
+      case 'l':
+        f.l = true;
+        if (!Number(sh, ev.arg, f.pattern_count)) return static_cast<int>(f.pattern_count);
+        break;
+    }
+  }
+  return 0;
+}
+
+int ReadCmd(Shell& sh, Args argv) {
+  GetoptResult g = Getopt(argv, "Cl:pP:qrs:v");
+  ReadFlags f;
+  if (int r = ReadOptions(sh, argv[0], g, f); r != 0) return r;
+  if (g.operands.size() != 2) return UsageError(sh, argv[0], nullptr);
+  int64_t offset = 0, count = 0;
+  if (!Number(sh, g.operands[0], offset)) return static_cast<int>(offset);
+  if (!Number(sh, g.operands[1], count)) return static_cast<int>(count);
+  if (count > kMaxRequestBytes) {
+    sh.out() << "length cannot exceed " << kMaxRequestBytes << ", given " << g.operands[1] << "\n";
+    return -EINVAL;
+  }
+  if (!f.P && (f.l || f.s)) return UsageError(sh, argv[0], nullptr);
+  if (!f.l) f.pattern_count = count - f.pattern_offset;
+  if (f.pattern_count < 0 || f.pattern_count + f.pattern_offset > count) {
+    sh.out() << "pattern verification range exceeds end of read data\n";
+    return -EINVAL;
+  }
+  Backend& dev = *sh.device();
+  // Checked before the buffer exists so that a huge bad request allocates nothing.
+  if (Status st = dev.CheckIo(offset, count, "read"); !st.ok()) return Failed(sh, "read", st);
+  std::vector<uint8_t> buf(static_cast<size_t>(count), 0xab);
+  auto t1 = Clock::now();
+  Status st = dev.Read(offset, buf.data(), buf.size());
+  auto t2 = Clock::now();
+  if (!st.ok()) return Failed(sh, "read", st);
+  int ret = 0;
+  if (f.P) {
+    const uint8_t* p = buf.data() + f.pattern_offset;
+    for (int64_t i = 0; i < f.pattern_count; ++i) {
+      if (p[i] != f.pattern) {
+        sh.out() << "Pattern verification failed at offset " << offset + f.pattern_offset << ", "
+                 << f.pattern_count << " bytes\n";
+        ret = -EINVAL;
+        break;
+      }
+    }
+  }
+  if (f.q) return ret;
+  if (f.v) DumpBuffer(sh.out(), buf.data(), offset, count);
+  PrintReport(sh.out(), "read", t2 - t1, offset, count, count, f.C);
+  return ret;
+}
+
+// ---- write --------------------------------------------------------------------------------
+
+struct WriteFlags {
+  bool C = false, q = false, P = false, z = false, s = false, fua = false, n = false, u = false;
+  bool r = false;
+  int pattern = 0xcd;
+  std::string source;
+};
+
+int WriteOptions(Shell& sh, const std::string& cmd, const GetoptResult& g, WriteFlags& f) {
+  for (const OptionEvent& ev : g.options) {
+    if (ev.kind != OptionEvent::Kind::kOption) return UsageError(sh, cmd, &ev);
+    switch (ev.opt) {
+      case 'C': f.C = true; break;
+      case 'f': f.fua = true; break;
+      case 'n': f.n = true; break;
+      case 'p': break;
+      case 'q': f.q = true; break;
+      case 'r': f.r = true; break;
+      case 'u': f.u = true; break;
+      case 'z': f.z = true; break;
+      case 's':
+        f.s = true;
+        f.source = ev.arg;
+        break;
+      case 'P':
+        f.P = true;
+        f.pattern = ParsePattern(ev.arg);
+        if (f.pattern < 0) {
+          sh.out() << ev.arg << " is not a valid pattern byte\n";
+          return -EINVAL;
+        }
+        break;
+    }
+  }
+  return 0;
+}
+
+// qemu-io's checks of write's flag combinations, in its order.
+int CheckWriteFlags(Shell& sh, const WriteFlags& f) {
+  const char* why = nullptr;
+  if (f.n && !f.z) why = "-n requires -z to be specified";
+  else if (f.u && !f.z) why = "-u requires -z to be specified";
+  else if (int(f.z) + int(f.P) + int(f.s) > 1)
+    why = "Only one of -z, -P, and -s can be specified at the same time";
+  if (why == nullptr) return 0;
+  sh.out() << why << "\n";
+  return -EINVAL;
+}
+
+// Fills `buf` with the contents of `path`, repeated (write -s).
+bool FillFromFile(Shell& sh, const std::string& path, std::vector<uint8_t>& buf) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    sh.err() << path << ": " << std::strerror(errno) << "\n";
+    return false;
+  }
+  in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(buf.size()));
+  size_t got = static_cast<size_t>(in.gcount());
+  if (got == 0 && !buf.empty()) {
+    sh.err() << path << ": file is empty\n";
+    return false;
+  }
+  for (size_t i = got; i < buf.size(); ++i) buf[i] = buf[i - got];
+  return true;
+}
+
+int WriteCmd(Shell& sh, Args argv) {
+  GetoptResult g = Getopt(argv, "CfnpP:qrs:uz");
+  WriteFlags f;
+  if (int r = WriteOptions(sh, argv[0], g, f); r != 0) return r;
+  if (g.operands.size() != 2) return UsageError(sh, argv[0], nullptr);
+  if (int r = CheckWriteFlags(sh, f); r != 0) return r;
+  int64_t offset = 0, count = 0;
+  if (!Number(sh, g.operands[0], offset)) return static_cast<int>(offset);
+  if (!Number(sh, g.operands[1], count)) return static_cast<int>(count);
+  if (count > kMaxRequestBytes && !f.n) {
+    sh.out() << "length cannot exceed " << kMaxRequestBytes << " without -n, given "
+             << g.operands[1] << "\n";
+    return -EINVAL;
+  }
+  if (f.z && f.r) {
+    sh.out() << "cannot combine zero write with registered I/O buffer\n";
+    return -EINVAL;
+  }
+  Backend& dev = *sh.device();
+  if (Status st = dev.CheckIo(offset, count, "write"); !st.ok()) return Failed(sh, "write", st);
+  std::vector<uint8_t> buf(static_cast<size_t>(count), f.z ? 0 : static_cast<uint8_t>(f.pattern));
+  if (f.s && !FillFromFile(sh, f.source, buf)) return -EINVAL;
+  auto t1 = Clock::now();
+  Status st = dev.Write(offset, buf.data(), buf.size());
+  // Force Unit Access: the backend has no FUA flag, so a flush makes the data durable.
+  if (st.ok() && f.fua) st = dev.Flush();
+  auto t2 = Clock::now();
+  if (!st.ok()) return Failed(sh, "write", st);
+  if (f.q) return 0;
+  PrintReport(sh.out(), "wrote", t2 - t1, offset, count, count, f.C);
+  return 0;
+}
+
+// ---- zone commands ------------------------------------------------------------------------
+
+int ZoneReportCmd(Shell& sh, Args argv) {
+  int64_t offset = 0, val = 0;
+  if (!Number(sh, argv[1], offset)) return static_cast<int>(offset);
+  if (!Number(sh, argv[2], val)) return static_cast<int>(val);
+  if (val > UINT_MAX) {
+    sh.out() << "Number of zones must be less than 2^32\n";
+    return -ERANGE;
+  }
+  Backend& dev = *sh.device();
+  std::vector<Zone> zones;
+  if (val == 0) {
+    // Nothing to report, but a non-zoned device still refuses the command.
+    auto none = dev.ReportZones(static_cast<uint64_t>(offset), std::span<Zone>());
+    if (!none.ok()) return Failed(sh, "zone report", none.status());
+  } else {
+    auto r = dev.ReportZones(static_cast<uint64_t>(offset), static_cast<uint32_t>(val));
+    if (!r.ok()) return Failed(sh, "zone report", r.status());
+    zones = std::move(*r);
+  }
+  for (const Zone& z : zones) {
+    sh.out() << "start: " << Sectors(z.start) << ", len " << Sectors(z.length) << ", cap "
+             << Sectors(z.capacity) << ", wptr " << Sectors(z.write_pointer)
+             << ", zcond:" << static_cast<unsigned>(z.condition)
+             << ", [type: " << static_cast<unsigned>(z.type) << "]\n";
+  }
+  return 0;
+}
+
+int ZoneMgmtCmd(Shell& sh, Args argv, ZoneOp op) {
+  int64_t offset = 0, len = 0;
+  if (!Number(sh, argv[1], offset)) return static_cast<int>(offset);
+  if (!Number(sh, argv[2], len)) return static_cast<int>(len);
+  Status st = sh.device()->ZoneMgmt(op, static_cast<uint64_t>(offset), static_cast<uint64_t>(len));
+  if (!st.ok()) return Failed(sh, fmt::format("zone {}", ToString(op)), st);
+  return 0;
+}
+
+int ZoneOpenCmd(Shell& sh, Args argv) { return ZoneMgmtCmd(sh, argv, ZoneOp::kOpen); }
+int ZoneCloseCmd(Shell& sh, Args argv) { return ZoneMgmtCmd(sh, argv, ZoneOp::kClose); }
+int ZoneFinishCmd(Shell& sh, Args argv) { return ZoneMgmtCmd(sh, argv, ZoneOp::kFinish); }
+int ZoneResetCmd(Shell& sh, Args argv) { return ZoneMgmtCmd(sh, argv, ZoneOp::kReset); }
+
+// qemu-io's zone_append calls getopt once: the first option-looking argument anywhere is the
+// option, and the operands start after it. Unlike qemu-io, which prints getopt's complaint
+// and appends anyway, an option other than -p is a usage error here (bad input changes
+// nothing). Returns false after printing the error.
+bool ZapOperands(Shell& sh, Args argv, bool& pflag, std::vector<std::string>& ops) {
+  for (size_t i = 1; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (a == "--") {
+      ops.assign(argv.begin() + 1, argv.end());
+      ops.erase(ops.begin() + static_cast<ptrdiff_t>(i) - 1);
+      return true;
+    }
+    if (a.size() < 2 || a[0] != '-') continue;
+    if (a[1] != 'p') {
+      OptionEvent ev{OptionEvent::Kind::kInvalid, a[1], {}};
+      UsageError(sh, argv[0], &ev);
+      return false;
+    }
+    pflag = true;
+    // A longer cluster ("-pq") leaves getopt inside it, so it is read as the offset.
+    size_t first = a.size() == 2 ? i + 1 : i;
+    ops.assign(argv.begin() + static_cast<ptrdiff_t>(first), argv.end());
+    return true;
+  }
+  ops.assign(argv.begin() + 1, argv.end());
+  return true;
+}
+
+// Adds up the length arguments with qemu-io's create_iovec checks.
+bool AppendLength(Shell& sh, std::span<const std::string> lens, int64_t& total) {
+  total = 0;
+  for (const std::string& arg : lens) {
+    int64_t len = 0;
+    if (!Number(sh, arg, len)) return false;
+    if (len > kMaxRequestBytes) {
+      sh.out() << "Argument '" << arg << "' exceeds maximum size " << kMaxRequestBytes << "\n";
+      return false;
+    }
+    if (total > kMaxRequestBytes - len) {
+      sh.out() << "The total number of bytes exceed the maximum size " << kMaxRequestBytes << "\n";
+      return false;
+    }
+    total += len;
+  }
+  return true;
+}
+
+int ZoneAppendCmd(Shell& sh, Args argv) {
+  bool pflag = false;
+  std::vector<std::string> ops;
+  if (!ZapOperands(sh, argv, pflag, ops)) return -EINVAL;
+  // Past the end of argv qemu-io parses a null pointer, which glibc prints as "(null)".
+  const std::string offset_text = ops.empty() ? "(null)" : ops[0];
+  int64_t offset = 0;
+  if (!Number(sh, offset_text, offset)) return static_cast<int>(offset);
+  std::span<const std::string> lens(ops);
+  lens = lens.subspan(std::min<size_t>(1, lens.size()));
+  int64_t total = 0;
+  if (!AppendLength(sh, lens, total)) return -EINVAL;
+  Backend& dev = *sh.device();
+  // Validated before the buffer exists so that a bad request allocates nothing.
+  if (Status st = dev.CheckAppend(static_cast<uint64_t>(offset), static_cast<size_t>(total));
+      !st.ok())
+    return Failed(sh, "zone append", st);
+  std::vector<uint8_t> buf(static_cast<size_t>(total), 0xcd);
+  auto r = dev.ZoneAppend(static_cast<uint64_t>(offset), buf.data(), buf.size());
+  if (!r.ok()) return Failed(sh, "zone append", r.status());
+  if (pflag) sh.out() << "After zap done, the append sector is " << Sectors(*r) << "\n";
+  return 0;
+}
+
+// ---- the rest -----------------------------------------------------------------------------
+
+int FlushCmd(Shell& sh, Args) {
+  Status st = sh.device()->Flush();
+  // qemu-io prints nothing when a flush fails; only the exit status tells.
+  sh.ReportDetail(st);
+  return -st.code();
+}
+
+int InfoCmd(Shell& sh, Args) {
+  Backend& dev = *sh.device();
+  Node& root = dev.root();
+  // qemu-io prints a protocol driver's name twice (as format and as protocol name); zbl's
+  // leaf drivers are its protocol drivers.
+  sh.out() << "format name: " << root.driver_name() << "\n";
+  if (root.children().empty()) sh.out() << "format name: " << root.driver_name() << "\n";
+  sh.out() << "cluster size: " << Cvtstr(0) << "\n";
+  sh.out() << "vm state offset: " << Cvtstr(0) << "\n";
+  sh.out() << dev.Describe();
+  return 0;
+}
+
+int LengthCmd(Shell& sh, Args) {
+  sh.out() << Cvtstr(static_cast<double>(sh.device()->size())) << "\n";
+  return 0;
+}
+
+int QuitCmd(Shell& sh, Args) {
+  sh.RequestQuit();
+  return 0;
+}
+
+void HelpOneline(std::ostream& out, std::string_view name, const CommandSpec& c) {
+  out << name << " ";
+  if (c.args != nullptr) out << c.args << " ";
+  out << "-- " << c.oneline << "\n";
+}
+
+int HelpCmd(Shell& sh, Args argv) {
+  if (argv.size() < 2) {
+    for (const CommandSpec& c : Commands()) HelpOneline(sh.out(), c.name, c);
+    sh.out() << "\nUse 'help commandname' for extended help.\n";
+    return 0;
+  }
+  const CommandSpec* c = FindCommand(argv[1]);
+  if (c == nullptr) {
+    sh.out() << "command " << argv[1] << " not found\n";
+    return -EINVAL;
+  }
+  HelpOneline(sh.out(), argv[1], *c);
+  if (c->help != nullptr) sh.out() << c->help;
+  return 0;
+}
+
+constexpr const char kReadHelp[] =
+    "\n"
+    " reads a range of bytes from the given offset\n"
+    "\n"
+    " Example:\n"
+    " 'read -v 512 1k' - dumps 1 kilobyte read from 512 bytes into the file\n"
+    "\n"
+    " Reads a segment of the currently open device, optionally dumping it to the\n"
+    " standard output stream (with -v option) for subsequent inspection.\n"
+    " -C, -- report statistics in a machine parsable format\n"
+    " -l, -- length for pattern verification (only with -P)\n"
+    " -p, -- ignored for backwards compatibility\n"
+    " -P, -- use a pattern to verify read data\n"
+    " -q, -- quiet mode, do not show I/O statistics\n"
+    " -s, -- start offset for pattern verification (only with -P)\n"
+    " -v, -- dump buffer to standard output\n"
+    "\n";
+
+constexpr const char kWriteHelp[] =
+    "\n"
+    " writes a range of bytes from the given offset\n"
+    "\n"
+    " Example:\n"
+    " 'write 512 1k' - writes 1 kilobyte at 512 bytes into the open device\n"
+    "\n"
+    " Writes into a segment of the currently open device, using a buffer\n"
+    " filled with a set pattern (0xcdcdcdcd).\n"
+    " -C, -- report statistics in a machine parsable format\n"
+    " -f, -- use Force Unit Access semantics (a flush after the write)\n"
+    " -n, -- with -z, don't allow slow fallback (accepted, no effect)\n"
+    " -p, -- ignored for backwards compatibility\n"
+    " -P, -- use different pattern to fill file\n"
+    " -q, -- quiet mode, do not show I/O statistics\n"
+    " -s, -- use a pattern file to fill the write buffer\n"
+    " -u, -- with -z, allow unmapping (accepted, no effect)\n"
+    " -z, -- write zeroes\n"
+    "\n";
+
+constexpr CommandSpec kCommands[] = {
+    {"flush", "f", nullptr, "flush all in-core file state to disk", 0, 0, 0, nullptr, FlushCmd},
+    {"help", "?", "[command]", "help for one or all commands", 0, 1, kCommandGlobal, nullptr,
+     HelpCmd},
+    {"info", "i", nullptr, "prints information about the current file", 0, 0, 0, nullptr, InfoCmd},
+    {"length", "l", nullptr, "gets the length of the current file", 0, 0, 0, nullptr, LengthCmd},
+    {"quit", "q", nullptr, "exit the program", -1, -1, kCommandGlobal, nullptr, QuitCmd},
+    {"read", "r", "[-Cqv] [-P pattern [-s off] [-l len]] off len",
+     "reads a number of bytes at a specified offset", 2, -1, 0, kReadHelp, ReadCmd},
+    {"write", "w", "[-Cfnquz] [-P pattern | -s source_file] off len",
+     "writes a number of bytes at a specified offset", 2, -1, 0, kWriteHelp, WriteCmd},
+    {"zone_append", "zap", "offset len [len..]",
+     "append write a number of bytes at a specified offset", 3, 4, 0, nullptr, ZoneAppendCmd},
+    {"zone_close", "zc", "offset len", "close a range of zones in zone block device", 2, 2, 0,
+     nullptr, ZoneCloseCmd},
+    {"zone_finish", "zf", "offset len", "finish a range of zones in zone block device", 2, 2, 0,
+     nullptr, ZoneFinishCmd},
+    {"zone_open", "zo", "offset len", "explicit open a range of zones in zone block device", 2, 2,
+     0, nullptr, ZoneOpenCmd},
+    {"zone_report", "zrp", "offset number", "report zone information", 2, 2, 0, nullptr,
+     ZoneReportCmd},
+    {"zone_reset", "zrs", "offset len", "reset a zone write pointer in zone block device", 2, 2, 0,
+     nullptr, ZoneResetCmd},
+};
+
+}  // namespace
+
+std::span<const CommandSpec> Commands() { return kCommands; }
+
+}  // namespace zbl::io

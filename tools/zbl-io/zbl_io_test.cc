@@ -1,0 +1,280 @@
+// Unit tests of zbl-io's pieces: numbers, option scanning, the command parser, the option
+// string builder and the shell in process. Expected values come from QEMU's rules, not from
+// running the code.
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <sstream>
+
+#include "command_line.h"
+#include "getopt.h"
+#include "image.h"
+#include "numbers.h"
+#include "shell.h"
+
+namespace zbl::io {
+namespace {
+
+TEST(Cvtnum, AcceptsWhatQemuStrtoszAccepts) {
+  EXPECT_EQ(Cvtnum("0"), 0);
+  EXPECT_EQ(Cvtnum("4096"), 4096);
+  EXPECT_EQ(Cvtnum("4k"), 4096);
+  EXPECT_EQ(Cvtnum("4K"), 4096);
+  EXPECT_EQ(Cvtnum("1M"), 1 << 20);
+  EXPECT_EQ(Cvtnum("2g"), int64_t{2} << 30);
+  EXPECT_EQ(Cvtnum("1T"), int64_t{1} << 40);
+  EXPECT_EQ(Cvtnum("1P"), int64_t{1} << 50);
+  EXPECT_EQ(Cvtnum("1E"), int64_t{1} << 60);
+  EXPECT_EQ(Cvtnum("512b"), 512);
+  EXPECT_EQ(Cvtnum("0x1000"), 0x1000);
+  EXPECT_EQ(Cvtnum("0X1F"), 0x1f);
+  EXPECT_EQ(Cvtnum("0x1b"), 27);  // 'b' is a hex digit, not the byte suffix
+  EXPECT_EQ(Cvtnum("1.5k"), 1536);
+  EXPECT_EQ(Cvtnum(".5k"), 512);
+  EXPECT_EQ(Cvtnum("1.k"), 1024);
+  EXPECT_EQ(Cvtnum("1."), 1);
+  EXPECT_EQ(Cvtnum("1.0"), 1);  // a zero fraction needs no unit
+  EXPECT_EQ(Cvtnum("08"), 8);   // decimal, not octal
+  EXPECT_EQ(Cvtnum(" 12"), 12);
+  EXPECT_EQ(Cvtnum("0.0001k"), 0);   // 0.1024 bytes rounds down
+  EXPECT_EQ(Cvtnum("0.0005k"), 1);   // 0.512 bytes rounds up
+}
+
+TEST(Cvtnum, RejectsLikeQemu) {
+  EXPECT_EQ(Cvtnum("abc"), -EINVAL);
+  EXPECT_EQ(Cvtnum(""), -EINVAL);
+  EXPECT_EQ(Cvtnum("1.5"), -EINVAL);    // fraction without a unit
+  EXPECT_EQ(Cvtnum("0x10k"), -EINVAL);  // hex with a suffix
+  EXPECT_EQ(Cvtnum("0x1.8"), -EINVAL);
+  EXPECT_EQ(Cvtnum("0x"), -EINVAL);
+  EXPECT_EQ(Cvtnum("1e3"), -EINVAL);    // 'e' is exabytes, then garbage
+  EXPECT_EQ(Cvtnum("4kb"), -EINVAL);
+  EXPECT_EQ(Cvtnum("12 "), -EINVAL);
+  EXPECT_EQ(Cvtnum("inf.5"), -EINVAL);
+  EXPECT_EQ(Cvtnum("-1"), -ERANGE);     // negative numbers are "too large"
+  EXPECT_EQ(Cvtnum("-0"), -ERANGE);
+  EXPECT_EQ(Cvtnum("-5k"), -EINVAL);    // ... unless garbage follows
+  EXPECT_EQ(Cvtnum("-.5k"), -EINVAL);   // ERANGE, but the suffix is left unparsed
+  EXPECT_EQ(Cvtnum("-.5"), -ERANGE);
+  EXPECT_EQ(Cvtnum("8E"), -ERANGE);     // 2^63 > INT64_MAX
+  EXPECT_EQ(Cvtnum("16E"), -ERANGE);
+  EXPECT_EQ(Cvtnum("99999999999999999999"), -ERANGE);
+  EXPECT_EQ(Cvtnum("99999999999999999999x"), -EINVAL);
+  EXPECT_EQ(Cvtnum("9223372036854775807"), INT64_MAX);
+  EXPECT_EQ(Cvtnum("9223372036854775808"), -ERANGE);
+}
+
+TEST(Cvtnum, ErrorMessages) {
+  EXPECT_EQ(CvtnumError(-EINVAL, "abc"),
+            "Parsing error: non-numeric argument, or extraneous/unrecognized suffix -- abc");
+  EXPECT_EQ(CvtnumError(-ERANGE, "-1"), "Parsing error: argument too large -- -1");
+  EXPECT_EQ(CvtnumError(-EIO, "x"), "Parsing error: x");
+}
+
+TEST(Cvtstr, FormatsLikeQemuIo) {
+  EXPECT_EQ(Cvtstr(0), "0 bytes");
+  EXPECT_EQ(Cvtstr(512), "512 bytes");
+  EXPECT_EQ(Cvtstr(1.5), "1.500000 bytes");
+  EXPECT_EQ(Cvtstr(4096), "4 KiB");
+  EXPECT_EQ(Cvtstr(1536), "1.500 KiB");
+  EXPECT_EQ(Cvtstr(1 << 20), "1 MiB");
+  EXPECT_EQ(Cvtstr(double(uint64_t{3} << 30)), "3 GiB");
+  EXPECT_EQ(Cvtstr(double(uint64_t{1} << 60)), "1 EiB");
+}
+
+TEST(Timestr, FormatsLikeQemuIo) {
+  using std::chrono::nanoseconds;
+  EXPECT_EQ(Timestr(nanoseconds(0), false), "00.00 sec");
+  EXPECT_EQ(Timestr(nanoseconds(123456789), false), "00.12 sec");
+  EXPECT_EQ(Timestr(nanoseconds(3723500000000), false), "1:02:03.50");
+  EXPECT_EQ(Timestr(nanoseconds(500000000), true), "0:00:00.50");
+}
+
+TEST(ParsePattern, ByteValuesOnly) {
+  EXPECT_EQ(ParsePattern("0xcd"), 0xcd);
+  EXPECT_EQ(ParsePattern("255"), 255);
+  EXPECT_EQ(ParsePattern("017"), 15);  // strtol base 0: octal
+  EXPECT_EQ(ParsePattern("256"), -1);
+  EXPECT_EQ(ParsePattern("-1"), -1);
+  EXPECT_EQ(ParsePattern("1x"), -1);
+}
+
+std::vector<std::string> V(std::initializer_list<const char*> l) { return {l.begin(), l.end()}; }
+
+TEST(Getopt, PermutesAndClusters) {
+  auto g = Getopt(V({"read", "0", "-vq", "4k", "-P0xcd"}), "CP:qv");
+  ASSERT_EQ(g.options.size(), 3u);
+  EXPECT_EQ(g.options[0].opt, 'v');
+  EXPECT_EQ(g.options[1].opt, 'q');
+  EXPECT_EQ(g.options[2].opt, 'P');
+  EXPECT_EQ(g.options[2].arg, "0xcd");
+  EXPECT_EQ(g.operands, V({"0", "4k"}));
+}
+
+TEST(Getopt, SeparateArgumentAndDoubleDash) {
+  auto g = Getopt(V({"write", "-P", "5", "--", "-1", "2"}), "P:");
+  ASSERT_EQ(g.options.size(), 1u);
+  EXPECT_EQ(g.options[0].arg, "5");
+  EXPECT_EQ(g.operands, V({"-1", "2"}));
+}
+
+TEST(Getopt, StopsAtFirstError) {
+  auto g = Getopt(V({"read", "-x", "-v", "0", "1"}), "v");
+  ASSERT_EQ(g.options.size(), 1u);
+  EXPECT_EQ(g.options[0].kind, OptionEvent::Kind::kInvalid);
+  EXPECT_EQ(GetoptMessage(g.options[0], "read"), "read: invalid option -- 'x'");
+  auto m = Getopt(V({"read", "0", "1", "-P"}), "P:");
+  ASSERT_EQ(m.options.size(), 1u);
+  EXPECT_EQ(GetoptMessage(m.options[0], "read"), "read: option requires an argument -- 'P'");
+  auto n = Getopt(V({"read", "-5", "1"}), "v");  // a negative number is an option cluster
+  ASSERT_EQ(n.options.size(), 1u);
+  EXPECT_EQ(n.options[0].opt, '5');
+}
+
+TEST(ParseCommandLine, TokensAndAliases) {
+  auto r = ParseCommandLine("  zrp  0   2 ");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_STREQ(r->spec->name, "zone_report");
+  EXPECT_EQ(r->argv, V({"zrp", "0", "2"}));
+  auto tab = ParseCommandLine("zrp\t0 2");  // only spaces separate words, as in qemu-io
+  EXPECT_FALSE(tab.ok());
+  EXPECT_EQ(tab.status().message(), "command \"zrp\t0\" not found");
+}
+
+TEST(ParseCommandLine, BlankLineIsNoCommand) {
+  auto r = ParseCommandLine("   ");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->spec, nullptr);
+  EXPECT_TRUE(r->argv.empty());
+}
+
+TEST(ParseCommandLine, ErrorsAreQemuIoMessages) {
+  EXPECT_EQ(ParseCommandLine("xyz 1").status().message(), "command \"xyz\" not found");
+  EXPECT_EQ(ParseCommandLine("zrp 0").status().message(),
+            "bad argument count 1 to zrp, expected 2 arguments");
+  EXPECT_EQ(ParseCommandLine("read 0").status().message(),
+            "bad argument count 1 to read, expected at least 2 arguments");
+  EXPECT_EQ(ParseCommandLine("zap 0 4k").status().message(),
+            "bad argument count 2 to zap, expected between 3 and 4 arguments");
+  EXPECT_EQ(ParseCommandLine("flush now").status().message(),
+            "bad argument count 1 to flush, expected 0 arguments");
+  EXPECT_EQ(ParseCommandLine("zrp 0 1").status().code(), 0);
+  EXPECT_EQ(ParseCommandLine("help a b").status().code(), EINVAL);
+  EXPECT_TRUE(ParseCommandLine("quit any number of words").ok());
+}
+
+TEST(CommandTable, SortedUniqueAndConsistent) {
+  auto cmds = Commands();
+  for (size_t i = 1; i < cmds.size(); ++i)
+    EXPECT_LT(std::string(cmds[i - 1].name), std::string(cmds[i].name));
+  for (const CommandSpec& c : cmds) {
+    EXPECT_EQ(FindCommand(c.name), &c);
+    if (c.altname) {
+      EXPECT_EQ(FindCommand(c.altname), &c) << c.altname;
+    }
+    EXPECT_TRUE(c.argmax == -1 || c.argmax >= c.argmin) << c.name;
+    EXPECT_NE(c.run, nullptr);
+  }
+}
+
+TEST(BuildOptionString, PathsFormatsAndNoCache) {
+  ImageArgs a;
+  a.image = "/tmp/a,b.img";
+  EXPECT_EQ(*BuildOptionString(a), "driver=file,filename=/tmp/a,,b.img");
+  a.format = "raw";
+  EXPECT_EQ(*BuildOptionString(a), "driver=raw,file.driver=file,file.filename=/tmp/a,,b.img");
+  a.nocache = true;
+  EXPECT_EQ(*BuildOptionString(a),
+            "driver=raw,file.driver=file,file.filename=/tmp/a,,b.img,file.cache.direct=on");
+  a.format = "qcow2";
+  auto bad = BuildOptionString(a);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("qcow2"), std::string::npos);
+}
+
+TEST(BuildOptionString, ImageOpts) {
+  ImageArgs a;
+  a.image_opts = true;
+  a.image = "driver=host_device,filename=/dev/nullb0";
+  a.nocache = true;
+  EXPECT_EQ(*BuildOptionString(a), "driver=host_device,filename=/dev/nullb0,cache.direct=on");
+  a.image = "driver=host_device,filename=/dev/nullb0,cache.direct=off";
+  EXPECT_EQ(*BuildOptionString(a), a.image);
+  a.image = "driver=emulated,model=hm";
+  EXPECT_EQ(*BuildOptionString(a), a.image);  // no file node: nothing to add
+  a.format = "raw";
+  EXPECT_FALSE(BuildOptionString(a).ok());
+}
+
+// The shell in process, for what the golden files cannot see: the return values and that a
+// rejected command leaves the device untouched.
+class ShellTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto b = Backend::Open("driver=emulated,model=hm,size=16M,zone-size=4M");
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    dev_ = std::move(*b);
+  }
+  int Run(std::string_view line) {
+    Shell sh(dev_.get(), out_, err_);
+    return sh.Execute(line);
+  }
+  uint64_t Wp(uint64_t zone) {
+    auto z = dev_->ReportZones(zone * (4 << 20), 1u);
+    EXPECT_TRUE(z.ok());
+    return z.ok() && !z->empty() ? (*z)[0].write_pointer : ~uint64_t{0};
+  }
+  std::unique_ptr<Backend> dev_;
+  std::ostringstream out_, err_;
+};
+
+TEST_F(ShellTest, ReturnValuesFollowQemuIo) {
+  EXPECT_EQ(Run(""), 0);
+  EXPECT_EQ(Run("write 0 4k"), 0);
+  EXPECT_EQ(Run("write 0 4k"), -EIO);  // not at the write pointer any more
+  EXPECT_EQ(Run("nope"), -EINVAL);
+  EXPECT_EQ(Run("zrp 0"), -EINVAL);
+  EXPECT_EQ(Run("zrp abc 1"), -EINVAL);
+  EXPECT_EQ(Run("zrp -1 1"), -ERANGE);
+  EXPECT_EQ(Run("read -P 0xcd 0 4k"), 0);
+  EXPECT_EQ(Run("read -P 0xab 0 4k"), -EINVAL);  // verification failure
+}
+
+TEST_F(ShellTest, BadInputChangesNothing) {
+  ASSERT_EQ(Run("write 0 8k"), 0);
+  const uint64_t wp = Wp(0);
+  for (const char* line : {"write 8k", "write 8k abc", "write -P 300 8k 4k", "write -z -P 1 8k 4k",
+                           "write -x 8k 4k", "zap 0 4k", "zap 0 4k 1.5", "zrs 0", "zrs 0 4M 1",
+                           "zf abc 4M", "zf 0 -4M", "w 8k 4k extra", "zone_finish"}) {
+    EXPECT_LT(Run(line), 0) << line;
+    EXPECT_EQ(Wp(0), wp) << line;
+  }
+}
+
+TEST_F(ShellTest, InfoIsQemuIoLinesThenZblsView) {
+  ASSERT_EQ(Run("info"), 0);
+  // A leaf driver is a protocol driver: qemu-io names it twice; zbl's Describe() follows.
+  EXPECT_EQ(out_.str(),
+            "format name: emulated\nformat name: emulated\ncluster size: 0 bytes\n"
+            "vm state offset: 0 bytes\n" + dev_->Describe());
+  EXPECT_NE(dev_->Describe().find("emulated"), std::string::npos);
+}
+
+TEST_F(ShellTest, DeviceErrorsPrintDetailThenVerdict) {
+  ASSERT_EQ(Run("write 4k 4k"), -EIO);
+  EXPECT_EQ(out_.str(), "write failed: Input/output error\n");
+  EXPECT_EQ(err_.str().rfind("zbl-io: ", 0), 0u) << err_.str();
+}
+
+TEST_F(ShellTest, NoDeviceOnlyGlobalCommands) {
+  Shell sh(nullptr, out_, err_);
+  EXPECT_EQ(sh.Execute("zrp 0 1"), -EINVAL);
+  EXPECT_EQ(err_.str(), "no file open, try 'help open'\n");
+  EXPECT_EQ(sh.Execute("help zrp"), 0);
+  EXPECT_EQ(out_.str(), "zrp offset number -- report zone information\n");
+  EXPECT_EQ(sh.Execute("q"), 0);
+  EXPECT_TRUE(sh.quit_requested());
+}
+
+}  // namespace
+}  // namespace zbl::io
