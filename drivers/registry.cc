@@ -1,5 +1,6 @@
 // The explicit list of built-in drivers. A new driver is a folder plus one line here.
 #include "emulated/emulated.h"
+#include "null_blk/null_blk.h"
 #include "zbl/driver.h"
 
 namespace zbl {
@@ -7,6 +8,7 @@ namespace {
 
 const DriverSpec* const kDrivers[] = {
     &emulated::kEmulatedDriver,
+    &null_blk::kNullBlkDriver,
 };
 
 }  // namespace

@@ -1,0 +1,275 @@
+#include "null_blk.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "configfs.h"
+#include "emulated/emulated.h"
+#include "params.h"
+
+namespace zbl::null_blk {
+namespace {
+
+constexpr OptionSpec kOptions[] = {
+    {"size", "256000", "device size in MB (null_blk's default: 250 GB)"},
+    {"blocksize", "512", "logical block size in bytes: a power of two, 512..4096"},
+    {"zoned", "0", "1: host-managed zoned device"},
+    {"zone_size", "256", "zone size in MB, a power of two"},
+    {"zone_capacity", "0", "zone capacity in MB (0 = zone size)"},
+    {"zone_nr_conv", "0", "number of conventional zones at the start"},
+    {"zone_max_open", "0", "open zone limit (0 = none)"},
+    {"zone_max_active", "0", "active zone limit (0 = none)"},
+    {"zone_append_max_sectors", "2147483647", "largest zone append in 512 B sectors (0 = emulated)"},
+    {"max_sectors", "0", "largest request in 512 B sectors (0 = block layer default, 255)"},
+    {"memory_backed", "0", "1: keep data in memory; 0: discard writes, reads return zeros"},
+    {"zone_full", "0", "1: sequential zones start FULL"},
+    {"zone_readonly", "", "zones to make read-only, e.g. 3:5-7 (zone indexes)"},
+    {"zone_offline", "", "zones to make offline, e.g. 4:9 (zone indexes)"},
+    {"backend", "auto", "auto, kernel (configfs null_blk) or user (userspace twin)"},
+    {"name", "", "configfs item name (default zbl<pid>_<n>)"},
+    {"keep", "off", "on: leave the kernel device in place on close"},
+    {"load", "off", "on: as root, modprobe null_blk and mount configfs when missing"},
+    {"configfs", kConfigfsRoot, "null_blk's configfs directory (tests use a stand-in tree)"},
+    {"devdir", "/dev", "where the kernel device's node appears (tests)"},
+};
+
+std::string DefaultName() {
+  static std::atomic<unsigned> n{0};
+  return fmt::format("zbl{}_{}", ::getpid(), n.fetch_add(1));
+}
+
+std::string Describe(const Params& p) {
+  std::string s = fmt::format("size={}MB blocksize={} zoned={} memory_backed={}", p.size_mb,
+                              p.blocksize, p.zoned ? 1 : 0, p.memory_backed ? 1 : 0);
+  if (p.zoned)
+    s += fmt::format(" zone_size={}MB zone_capacity={}MB zone_nr_conv={} zone_max_open={} "
+                     "zone_max_active={}",
+                     p.zone_size_mb, p.zone_capacity_mb, p.zone_nr_conv, p.zone_max_open,
+                     p.zone_max_active);
+  return s;
+}
+
+std::string Join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : std::string(sep)) + x;
+  return s;
+}
+
+// The user twin: the emulated engine with null_blk's profile and the kernel's geometry.
+class UserNode final : public emulated::EngineNode {
+ public:
+  UserNode(std::unique_ptr<emulated::Engine> e, Params p, Geometry g, std::string why)
+      : EngineNode(kNullBlkDriver, std::move(e)), p_(std::move(p)), g_(std::move(g)),
+        why_(std::move(why)) {}
+
+  // Linux splits a write into requests of at most max_sectors, and at zone boundaries, and
+  // null_blk judges each on its own: a write running past a zone's capacity (or onto a bad
+  // zone) fails with EIO after the fragments before the failing one were written, which
+  // advances the write pointer. The twin splits the same way. (The kernel's exact fragments
+  // also depend on how the submitter built its bios; this is the single-bio split.)
+  Status Write(uint64_t offset, const void* buf, size_t len) override {
+    if (!g_.zoned || len <= g_.max_io_bytes) return engine_->Write(offset, buf, len);
+    const auto* src = static_cast<const uint8_t*>(buf);
+    Status first;
+    uint64_t done = 0;
+    while (done < len) {
+      const uint64_t pos = offset + done;
+      const uint64_t zone_left = g_.zone_size - pos % g_.zone_size;
+      const uint64_t n = std::min({g_.max_io_bytes, zone_left, uint64_t{len - done}});
+      Status st = engine_->Write(pos, src + done, n);
+      if (!st.ok() && first.ok()) first = st;
+      done += n;
+    }
+    return first;
+  }
+
+  void Describe(NodeInfo& info) const override {
+    info.Add("backend", fmt::format("user ({})", why_));
+    info.Add("null_blk parameters", null_blk::Describe(p_));
+    if (g_.zoned) {
+      info.Add("zone append", g_.append_emulated ? "emulated by the block layer" : "native");
+    }
+    if (!g_.notices.empty()) info.Add("kernel notices", Join(g_.notices, "; "));
+    EngineNode::Describe(info);
+  }
+
+ private:
+  Params p_;
+  Geometry g_;
+  std::string why_;
+};
+
+// The kernel device: a pass-through over its disk, opened with driver=host_device.
+class KernelNode final : public Node {
+ public:
+  KernelNode(std::unique_ptr<ConfigfsItem> item, Params p, std::string why)
+      : Node(kNullBlkDriver), item_(std::move(item)), p_(std::move(p)), why_(std::move(why)) {}
+
+  ~KernelNode() override {
+    // The disk must be closed before the device is powered off, and the base class would close
+    // it only after this destructor. The children vector is ours (not a const object), so
+    // clearing it here is well defined.
+    auto& kids = const_cast<std::vector<std::pair<std::string, std::unique_ptr<Node>>>&>(children());
+    kids.clear();
+    item_.reset();
+  }
+
+  Result<Limits> ComputeLimits() override {
+    return MergeLimits(Limits{}, file()->limits(), LimitsMerge::kPassThrough);
+  }
+  Status Read(uint64_t o, void* b, size_t n) override { return file()->Read(o, b, n); }
+  Status Write(uint64_t o, const void* b, size_t n) override { return file()->Write(o, b, n); }
+  Status Flush() override { return file()->Flush(); }
+  Result<size_t> ReportZones(uint64_t o, std::span<Zone> z) override { return file()->ReportZones(o, z); }
+  Status ZoneMgmt(ZoneOp op, uint64_t o, uint64_t n) override { return file()->ZoneMgmt(op, o, n); }
+  Status ZoneResetAll() override { return file()->ZoneResetAll(); }
+  Result<uint64_t> ZoneAppend(uint64_t z, const void* b, size_t n) override {
+    return file()->ZoneAppend(z, b, n);
+  }
+  Result<std::unique_ptr<IoQueue>> CreateQueue(unsigned depth) override {
+    return file()->CreateQueue(depth);
+  }
+
+  void Describe(NodeInfo& info) const override {
+    info.Add("backend", fmt::format("kernel ({})", why_));
+    info.Add("configfs item", item_->path());
+    info.Add("disk", item_->device_path());
+    info.Add("null_blk parameters", null_blk::Describe(p_));
+    info.Add("on close", keep_ ? "kept (keep=on)" : "powered off and removed");
+  }
+
+  void set_keep(bool k) {
+    keep_ = k;
+    if (k) item_->Keep();
+  }
+
+ private:
+  std::unique_ptr<ConfigfsItem> item_;
+  Params p_;
+  std::string why_;
+  bool keep_ = false;
+};
+
+struct Choice {
+  bool kernel;
+  std::string why;
+};
+
+Result<Choice> ChooseBackend(const std::string& backend, const std::string& root, bool load) {
+  if (backend == "user") return Choice{false, "backend=user"};
+  if (load) {
+    Status st = LoadNullBlk(root);
+    if (!st.ok() && backend == "kernel") return st;
+  }
+  const std::string why_not = KernelUnavailableReason(root);
+  const bool have_host_device = FindDriver("host_device") != nullptr;
+  if (backend == "kernel") {
+    if (!why_not.empty()) return Status(ENODEV, "backend=kernel: " + why_not);
+    return Choice{true, "backend=kernel"};
+  }
+  if (!why_not.empty()) return Choice{false, "backend=auto: " + why_not};
+  if (!have_host_device)
+    return Choice{false, "backend=auto: the host_device driver is not built, so the kernel "
+                         "device could not be opened"};
+  return Choice{true, fmt::format("backend=auto: {} is present and writable", root)};
+}
+
+Result<std::unique_ptr<Node>> OpenUser(const Options& o, Params p, Geometry g, std::string why) {
+  auto cfg = ToEngineConfig(g);
+  if (!cfg.ok()) return cfg.status().Annotate(o.context());
+  auto engine = emulated::Engine::Create(*cfg);
+  if (!engine.ok()) return engine.status().Annotate(o.context());
+  if (g.zoned && g.zone_full) {
+    // null_blk's zone_full: every sequential zone starts FULL with its write pointer at the
+    // end of its capacity (read-only and offline zones are set afterwards and win).
+    auto& e = **engine;
+    for (uint32_t z = g.nr_conv; z < e.nr_zones(); ++z) {
+      if (std::find(g.readonly_zones.begin(), g.readonly_zones.end(), z) != g.readonly_zones.end() ||
+          std::find(g.offline_zones.begin(), g.offline_zones.end(), z) != g.offline_zones.end())
+        continue;
+      const uint64_t len = std::min<uint64_t>(g.zone_size, g.size - uint64_t{z} * g.zone_size);
+      const uint64_t cap = std::min(g.zone_capacity, len);
+      ZBL_RETURN_IF_ERROR(e.RestoreZone(z, {ZoneCondition::kFull, cap, 0}));
+    }
+  }
+  return std::unique_ptr<Node>(
+      std::make_unique<UserNode>(std::move(*engine), std::move(p), std::move(g), std::move(why)));
+}
+
+std::string Escape(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    out += c;
+    if (c == ',') out += ',';
+  }
+  return out;
+}
+
+Result<std::unique_ptr<Node>> OpenKernel(const Options& o, Params p, ConfigfsOptions cfs,
+                                         std::string name, bool keep, std::string why) {
+  if (!FindDriver("host_device"))
+    return Error(ENOTSUP,
+                 "{}: driver 'host_device' is not available in this build; the kernel backend "
+                 "opens the null_blk disk through it (use backend=user meanwhile)",
+                 o.context());
+  auto item = ConfigfsItem::Create(cfs, name, p);
+  if (!item.ok()) return item.status().Annotate(o.context());
+  auto child_opts = Options::Parse("driver=host_device,filename=" + Escape((*item)->device_path()));
+  if (!child_opts.ok()) return child_opts.status();
+  child_opts->set_context(fmt::format("{} child 'file'", o.context()));
+  auto child = OpenNode(*child_opts);
+  // On failure the item goes out of scope here: powered off and removed.
+  if (!child.ok()) return child.status();
+  auto node = std::make_unique<KernelNode>(std::move(*item), std::move(p), std::move(why));
+  node->AddChild("file", std::move(*child));
+  node->set_keep(keep);
+  return std::unique_ptr<Node>(std::move(node));
+}
+
+Result<std::unique_ptr<Node>> OpenNullBlk(OpenContext& ctx) {
+  Options& o = ctx.options();
+  auto params = ParseParams(o);
+  if (!params.ok()) return params.status();
+  auto backend = o.GetChoice("backend", "auto", {"auto", "kernel", "user"});
+  if (!backend.ok()) return backend.status();
+  auto name = o.GetString("name", "");
+  if (!name.ok()) return name.status();
+  auto keep = o.GetBool("keep", false);
+  if (!keep.ok()) return keep.status();
+  auto load = o.GetBool("load", false);
+  if (!load.ok()) return load.status();
+  ConfigfsOptions cfs;
+  auto root = o.GetString("configfs", kConfigfsRoot);
+  if (!root.ok()) return root.status();
+  cfs.root = *root;
+  auto devdir = o.GetString("devdir", "/dev");
+  if (!devdir.ok()) return devdir.status();
+  cfs.dev_dir = *devdir;
+  if (o.HasChild("file"))
+    return Error(EINVAL, "{}: null_blk makes its own device; it takes no 'file' child", o.context());
+  // The kernel's own checks first: a configuration null_blk would refuse is refused here with
+  // its reason, before anything is made.
+  auto geometry = Resolve(*params);
+  if (!geometry.ok()) return geometry.status().Annotate(o.context());
+  auto choice = ChooseBackend(*backend, cfs.root, *load);
+  if (!choice.ok()) return choice.status().Annotate(o.context());
+  if (!choice->kernel) return OpenUser(o, std::move(*params), std::move(*geometry), choice->why);
+  return OpenKernel(o, std::move(*params), std::move(cfs), name->empty() ? DefaultName() : *name,
+                    *keep, choice->why);
+}
+
+}  // namespace
+
+const DriverSpec kNullBlkDriver{
+    .name = "null_blk",
+    .description = "Linux null_blk: the kernel device via configfs, or its userspace twin",
+    .options = kOptions,
+    .open = OpenNullBlk,
+};
+
+}  // namespace zbl::null_blk
