@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "persist.h"
+
 namespace zbl::emulated {
 namespace {
 
@@ -22,11 +24,10 @@ constexpr OptionSpec kOptions[] = {
 
 Result<std::unique_ptr<Node>> OpenEmulated(OpenContext& ctx) {
   Options& o = ctx.options();
+  // Over a file child the image's header may supply the geometry: persist.cc parses.
+  if (o.HasChild("file")) return OpenPersistent(ctx, kEmulatedDriver);
   auto cfg = ParseEngineConfig(o);
   if (!cfg.ok()) return cfg.status();
-  if (o.HasChild("file"))
-    return Error(ENOTSUP, "{}: a persistent image (file child) is not supported by this build",
-                 o.context());
   auto engine = Engine::Create(*cfg);
   if (!engine.ok()) return engine.status().Annotate(o.context());
   return std::unique_ptr<Node>(std::make_unique<EngineNode>(kEmulatedDriver, std::move(*engine)));

@@ -1,0 +1,349 @@
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <cstring>
+#include <mutex>
+
+#include "file_node.h"
+
+namespace zbl::file {
+namespace {
+
+constexpr OptionSpec kOptions[] = {
+    {"filename", "", "path of the file or block device (required)"},
+    {"cache.direct", "off", "on: O_DIRECT (bypass the page cache)"},
+    {"aio", "", "asynchronous engine of queues: io_uring or threads (default io_uring if usable)"},
+    {"read-only", "off", "on: open read-only; writes and zone ops fail with EROFS"},
+};
+
+// Splits an option string into items, keeping ",," escapes inside values.
+std::vector<std::string> SplitItems(const std::string& s) {
+  std::vector<std::string> items;
+  std::string cur;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == ',') {
+      if (i + 1 < s.size() && s[i + 1] == ',') {
+        cur += ",,";
+        ++i;
+        continue;
+      }
+      items.push_back(std::move(cur));
+      cur.clear();
+      continue;
+    }
+    cur += s[i];
+  }
+  if (!cur.empty()) items.push_back(std::move(cur));
+  return items;
+}
+
+// QEMU's option group "cache.direct" parses as a child subtree "cache", which the framework
+// would refuse as a child no node opened. Read the group, then rebuild `o` without it.
+Status TakeCacheGroup(Options& o, bool* direct) {
+  const Options* cache = o.Child("cache");
+  if (!cache) return Status::Ok();
+  auto d = cache->GetBool("direct", false);
+  if (!d.ok()) return d.status().Annotate(o.context() + ": option 'cache.direct'");
+  *direct = *d;
+  if (!cache->ChildNames().empty()) return Error(EINVAL, "{}: unknown option 'cache.{}.*'", o.context(), cache->ChildNames()[0]);
+  if (Status st = cache->CheckAllUsed(); !st.ok())
+    return Error(EINVAL, "{}: unknown option in group 'cache' ({}); only cache.direct is known",
+                 o.context(), st.message());
+  std::string kept;
+  for (const std::string& item : SplitItems(o.ToString())) {
+    if (item.rfind("cache.", 0) == 0) continue;
+    kept += (kept.empty() ? "" : ",") + item;
+  }
+  Options rebuilt;
+  if (!kept.empty()) {
+    auto p = Options::Parse(kept);
+    if (!p.ok()) return p.status();
+    rebuilt = std::move(*p);
+  }
+  rebuilt.set_context(o.context());
+  o = std::move(rebuilt);
+  o.MarkUsed("driver");  // the framework read it before calling us
+  return Status::Ok();
+}
+
+Result<FileConfig> ParseConfig(Options& o, bool host_device) {
+  FileConfig c;
+  c.host_device = host_device;
+  ZBL_RETURN_IF_ERROR(TakeCacheGroup(o, &c.direct));
+  auto name = o.GetRequiredString("filename");
+  if (!name.ok()) return name.status();
+  if (name->empty()) return Error(EINVAL, "{}: option 'filename' is empty", o.context());
+  c.filename = *name;
+  auto ro = o.GetBool("read-only", false);
+  if (!ro.ok()) return ro.status();
+  c.read_only = *ro;
+  const bool uring = IoUringAvailable();
+  auto aio = o.GetChoice("aio", uring ? "io_uring" : "threads", {"io_uring", "threads"});
+  if (!aio.ok()) return aio.status();
+  if (*aio == "io_uring" && !uring)
+    return Error(ENOTSUP, "{}: aio=io_uring: io_uring is not usable on this kernel (use aio=threads)",
+                 o.context());
+  c.aio = *aio == "io_uring" ? Aio::kIoUring : Aio::kThreads;
+  return c;
+}
+
+Result<std::unique_ptr<Node>> OpenWith(OpenContext& ctx, const DriverSpec& spec, bool host_device) {
+  Options& o = ctx.options();
+  auto cfg = ParseConfig(o, host_device);
+  if (!cfg.ok()) return cfg.status();
+  auto node = FileNode::Open(spec, *cfg);
+  if (!node.ok()) return node.status().Annotate(o.context());
+  return std::unique_ptr<Node>(std::move(*node));
+}
+
+Result<std::unique_ptr<Node>> OpenFile(OpenContext& ctx) { return OpenWith(ctx, kFileDriver, false); }
+Result<std::unique_ptr<Node>> OpenHostDevice(OpenContext& ctx) {
+  return OpenWith(ctx, kHostDeviceDriver, true);
+}
+
+std::string Hex(uint64_t v) { return fmt::format("{:#x}", v); }
+
+}  // namespace
+
+const DriverSpec kFileDriver{
+    .name = "file",
+    .description = "a regular file (pread/pwrite, io_uring queues)",
+    .options = kOptions,
+    .open = OpenFile,
+};
+
+const DriverSpec kHostDeviceDriver{
+    .name = "host_device",
+    .description = "a kernel block device, zoned (via sysfs and libzbd) or not",
+    .options = kOptions,
+    .open = OpenHostDevice,
+};
+
+Result<std::unique_ptr<FileNode>> FileNode::Open(const DriverSpec& spec, const FileConfig& cfg) {
+  std::unique_ptr<FileNode> n(new FileNode(spec, cfg));
+  ZBL_RETURN_IF_ERROR(n->OpenFd());
+  struct stat st {};
+  if (fstat(n->fd_, &st) != 0) return ErrnoStatus(errno, fmt::format("fstat '{}'", cfg.filename));
+  if (cfg.host_device) {
+    if (!S_ISBLK(st.st_mode))
+      return Error(EINVAL, "'{}' is not a block device ('host_device' expects one; use driver=file)",
+                   cfg.filename);
+    ZBL_RETURN_IF_ERROR(n->ProbeBlock(st));
+  } else {
+    if (S_ISBLK(st.st_mode) || S_ISCHR(st.st_mode))
+      return Error(EINVAL, "'{}' is a host device; use driver=host_device for it", cfg.filename);
+    if (S_ISDIR(st.st_mode)) return Error(EISDIR, "'{}' is a directory", cfg.filename);
+    ZBL_RETURN_IF_ERROR(n->ProbeRegular(st));
+  }
+  return n;
+}
+
+FileNode::~FileNode() {
+  if (zbd_fd_ >= 0) CloseZbd(zbd_fd_);
+  if (fd_ >= 0) close(fd_);
+}
+
+Status FileNode::OpenFd() {
+  int flags = (cfg_.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+  if (cfg_.direct) flags |= O_DIRECT;
+  do {
+    fd_ = open(cfg_.filename.c_str(), flags);
+  } while (fd_ < 0 && errno == EINTR);
+  if (fd_ < 0) {
+    int err = errno;
+    if (err == EINVAL && cfg_.direct)
+      return Error(EINVAL, "cannot open '{}' with cache.direct=on: the filesystem refuses O_DIRECT",
+                   cfg_.filename);
+    return ErrnoStatus(err, fmt::format("cannot open '{}'{}", cfg_.filename,
+                                        cfg_.read_only ? " read-only" : ""));
+  }
+  return Status::Ok();
+}
+
+Status FileNode::ProbeRegular(const struct stat& st) {
+  lbs_ = 512;
+  align_ = 512;
+  if (cfg_.direct) {
+    // The file system's O_DIRECT alignment (Linux 6.1+), else the page size to be safe.
+    struct statx sx {};
+    align_ = 4096;
+    if (statx(fd_, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 && (sx.stx_mask & STATX_DIOALIGN) &&
+        sx.stx_dio_offset_align >= 512)
+      align_ = sx.stx_dio_offset_align;
+    lbs_ = align_;
+  }
+  size_ = static_cast<uint64_t>(st.st_size) / lbs_ * lbs_;
+  geo_.reason = "regular file";
+  return Status::Ok();
+}
+
+Status FileNode::ProbeBlock(const struct stat& st) {
+  is_block_ = true;
+  uint64_t bytes = 0;
+  int ssz = 0;
+  if (ioctl(fd_, BLKGETSIZE64, &bytes) != 0)
+    return ErrnoStatus(errno, fmt::format("BLKGETSIZE64 on '{}'", cfg_.filename));
+  if (ioctl(fd_, BLKSSZGET, &ssz) != 0)
+    return ErrnoStatus(errno, fmt::format("BLKSSZGET on '{}'", cfg_.filename));
+  lbs_ = static_cast<uint32_t>(ssz);
+  align_ = lbs_;
+  size_ = bytes / lbs_ * lbs_;
+  ProbeZoned(st);
+  return Status::Ok();
+}
+
+Result<Limits> FileNode::ComputeLimits() {
+  Limits l;
+  l.size = size_;
+  l.logical_block_size = lbs_;
+  l.request_alignment = align_;
+  if (zoned()) {
+    l.model = geo_.model;
+    l.zone_size = geo_.zone_size;
+    l.nr_zones = geo_.nr_zones;
+    l.max_open_zones = geo_.max_open_zones;
+    l.max_active_zones = geo_.max_active_zones;
+    l.max_append_bytes = geo_.max_append_bytes / lbs_ * lbs_;
+    l.write_granularity = geo_.physical_block_size;
+  }
+  return l;
+}
+
+// ---- synchronous I/O: no allocation unless a request fails ----
+
+Status FileNode::Pread(void* buf, size_t len, uint64_t offset) const {
+  auto* p = static_cast<uint8_t*>(buf);
+  while (len > 0) {
+    ssize_t n = pread(fd_, p, len, static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, fmt::format("read of {} bytes at {} from '{}'", len, Hex(offset),
+                                            cfg_.filename));
+    }
+    if (n == 0) {  // beyond the end of the file: zeros, as QEMU pads short reads
+      std::memset(p, 0, len);
+      return Status::Ok();
+    }
+    p += n;
+    len -= static_cast<size_t>(n);
+    offset += static_cast<uint64_t>(n);
+  }
+  return Status::Ok();
+}
+
+Status FileNode::Pwrite(const void* buf, size_t len, uint64_t offset) const {
+  auto* p = static_cast<const uint8_t*>(buf);
+  while (len > 0) {
+    ssize_t n = pwrite(fd_, p, len, static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, fmt::format("write of {} bytes at {} to '{}'", len, Hex(offset),
+                                            cfg_.filename));
+    }
+    if (n == 0)
+      return Error(EIO, "write of {} bytes at {} to '{}' made no progress", len, Hex(offset),
+                   cfg_.filename);
+    p += n;
+    len -= static_cast<size_t>(n);
+    offset += static_cast<uint64_t>(n);
+  }
+  return Status::Ok();
+}
+
+Status FileNode::RefuseReadOnly(std::string_view what) const {
+  return Error(EROFS, "{} refused: '{}' was opened with read-only=on", what, cfg_.filename);
+}
+
+Status FileNode::Read(uint64_t offset, void* buf, size_t len) { return Pread(buf, len, offset); }
+
+Status FileNode::Write(uint64_t offset, const void* buf, size_t len) {
+  if (cfg_.read_only) return RefuseReadOnly("write");
+  if (!zoned()) return Pwrite(buf, len, offset);
+  Status st = Pwrite(buf, len, offset);
+  NoteWriteDone(offset, len, st.ok());
+  return st;
+}
+
+Status FileNode::Flush() {
+  int r;
+  do {
+    r = fdatasync(fd_);
+  } while (r != 0 && errno == EINTR);
+  if (r != 0) return ErrnoStatus(errno, fmt::format("fdatasync '{}'", cfg_.filename));
+  return Status::Ok();
+}
+
+Status FileNode::Discard(uint64_t offset, uint64_t len) {
+  if (cfg_.read_only) return RefuseReadOnly("discard");
+  if (is_block_) {
+    uint64_t range[2] = {offset, len};
+    if (ioctl(fd_, BLKDISCARD, range) != 0)
+      return ErrnoStatus(errno, fmt::format("BLKDISCARD {}+{} on '{}'", Hex(offset), Hex(len),
+                                            cfg_.filename));
+    return Status::Ok();
+  }
+  if (fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
+                static_cast<off_t>(len)) != 0)
+    return ErrnoStatus(errno, fmt::format("punching a hole {}+{} in '{}'", Hex(offset), Hex(len),
+                                          cfg_.filename));
+  return Status::Ok();
+}
+
+Status FileNode::Resize(uint64_t size) {
+  if (is_block_) return Error(ENOTSUP, "cannot resize the block device '{}'", cfg_.filename);
+  if (cfg_.read_only) return RefuseReadOnly("resize");
+  if (ftruncate(fd_, static_cast<off_t>(size)) != 0)
+    return ErrnoStatus(errno, fmt::format("ftruncate '{}' to {}", cfg_.filename, size));
+  size_ = size / lbs_ * lbs_;
+  Limits l = limits();
+  l.size = size_;
+  set_limits(l);
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<IoQueue>> FileNode::CreateQueue(unsigned depth) {
+  if (depth == 0) return Error(EINVAL, "queue depth must be at least 1");
+  if (cfg_.aio == Aio::kThreads) return Node::CreateQueue(depth);
+  return CreateUringQueue(*this, depth);
+}
+
+void FileNode::Describe(NodeInfo& info) const {
+  info.Add("filename", cfg_.filename);
+  info.Add("type", is_block_ ? "block device" : "regular file");
+  info.Add("aio", cfg_.aio == Aio::kIoUring ? "io_uring" : "threads (synchronous pread/pwrite)");
+  info.Add("cache.direct", cfg_.direct ? "on" : "off");
+  info.Add("read-only", cfg_.read_only ? "on" : "off");
+  info.Add("size", fmt::format("{} ({} bytes)", Hex(size_), size_));
+  info.Add("logical block size", std::to_string(lbs_));
+  if (!is_block_) return;
+  info.Add("zoned model", std::string(ToString(geo_.model)));
+  if (!zoned()) {
+    info.Add("zoned probe", geo_.reason);
+    return;
+  }
+  info.Add("zone append", "emulated (write-pointer cache, as QEMU)");
+  if (!zbd_vendor_.empty()) info.Add("vendor", zbd_vendor_);
+  if (!cfg_.direct)
+    info.Add("warning", "buffered writes to sequential zones: writeback errors surface late; "
+                        "use cache.direct=on");
+}
+
+Status Discard(Node& node, uint64_t offset, uint64_t len) {
+  auto* f = dynamic_cast<FileNode*>(&node);
+  if (!f) return Error(ENOTSUP, "driver '{}' cannot discard", node.driver_name());
+  return f->Discard(offset, len);
+}
+
+Status Resize(Node& node, uint64_t size) {
+  auto* f = dynamic_cast<FileNode*>(&node);
+  if (!f) return Error(ENOTSUP, "driver '{}' cannot be resized", node.driver_name());
+  return f->Resize(size);
+}
+
+}  // namespace zbl::file

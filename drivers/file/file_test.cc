@@ -1,0 +1,449 @@
+// driver=file and driver=host_device: options, I/O, read-only, io_uring queues, the zoned probe
+// (over a fake sysfs tree) and a real kernel block device (a loop device).
+#include "file.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "file/test_util.h"
+#include "zbl/backend.h"
+
+namespace zbl::file {
+namespace {
+
+using zbl::testing::LoopDevice;
+using zbl::testing::TempDir;
+
+std::vector<uint8_t> Pattern(size_t n, uint8_t seed) {
+  std::vector<uint8_t> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>(seed + i * 13 + (i >> 9));
+  return v;
+}
+
+void MakeFile(const std::string& path, uint64_t size) {
+  std::ofstream(path, std::ios::binary).close();
+  ASSERT_EQ(truncate(path.c_str(), static_cast<off_t>(size)), 0);
+}
+
+std::unique_ptr<Backend> OpenOk(const std::string& opts) {
+  auto b = Backend::Open(opts);
+  EXPECT_TRUE(b.ok()) << opts << ": " << b.status().ToString();
+  return b.ok() ? std::move(*b) : nullptr;
+}
+
+class FileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(dir_.path().empty());
+    path_ = dir_.File("disk.img");
+    MakeFile(path_, 4 << 20);
+  }
+  TempDir dir_;
+  std::string path_;
+};
+
+TEST_F(FileTest, RegularFileIsNoneWithItsSize) {
+  auto b = OpenOk("driver=file,filename=" + path_);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->model(), ZoneModel::kNone);
+  EXPECT_EQ(b->size(), 4u << 20);
+  EXPECT_EQ(b->GraphString(), "file");
+  const std::string info = b->Describe();
+  EXPECT_NE(info.find("aio: "), std::string::npos) << info;
+  EXPECT_NE(info.find(IoUringAvailable() ? "io_uring" : "threads"), std::string::npos) << info;
+}
+
+TEST_F(FileTest, ReadWriteFlushRoundTrip) {
+  auto b = OpenOk("driver=file,filename=" + path_);
+  ASSERT_TRUE(b);
+  auto d = Pattern(64 << 10, 3);
+  ASSERT_TRUE(b->Write(8192, d.data(), d.size()).ok());
+  ASSERT_TRUE(b->Flush().ok());
+  std::vector<uint8_t> back(d.size());
+  ASSERT_TRUE(b->Read(8192, back.data(), back.size()).ok());
+  EXPECT_EQ(back, d);
+  // The bytes are in the file itself, at the same offset.
+  std::ifstream in(path_, std::ios::binary);
+  in.seekg(8192);
+  std::vector<uint8_t> raw(d.size());
+  in.read(reinterpret_cast<char*>(raw.data()), static_cast<std::streamsize>(raw.size()));
+  EXPECT_EQ(raw, d);
+}
+
+TEST_F(FileTest, ZoneCommandsAreNotSupported) {
+  auto b = OpenOk("driver=file,filename=" + path_);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->ReportZones(0, 1).status().code(), ENOTSUP);
+  EXPECT_EQ(b->ZoneMgmt(ZoneOp::kReset, 0, 4096).code(), ENOTSUP);
+  uint8_t buf[512] = {};
+  EXPECT_EQ(b->ZoneAppend(0, buf, sizeof buf).status().code(), ENOTSUP);
+}
+
+TEST_F(FileTest, OptionErrors) {
+  struct Case {
+    std::string opts;
+    int err;
+    std::string names;
+  };
+  const std::vector<Case> cases = {
+      {"driver=file", EINVAL, "filename"},
+      {"driver=file,filename=", EINVAL, "filename"},
+      {"driver=file,filename=" + dir_.File("nope.img"), ENOENT, dir_.File("nope.img")},
+      {"driver=file,filename=" + path_ + ",cache.direct=maybe", EINVAL, "cache.direct"},
+      {"driver=file,filename=" + path_ + ",cache.writeback=on", EINVAL, "writeback"},
+      {"driver=file,filename=" + path_ + ",aio=native", EINVAL, "aio"},
+      {"driver=file,filename=" + path_ + ",read-only=perhaps", EINVAL, "read-only"},
+      {"driver=file,filename=" + path_ + ",bogus=1", EINVAL, "bogus"},
+      {"driver=file,filename=" + dir_.path(), EISDIR, dir_.path()},
+      {"driver=host_device,filename=" + path_, EINVAL, "block device"},
+  };
+  for (const Case& c : cases) {
+    auto b = Backend::Open(c.opts);
+    ASSERT_FALSE(b.ok()) << c.opts;
+    EXPECT_EQ(b.status().code(), c.err) << c.opts << ": " << b.status().ToString();
+    EXPECT_NE(b.status().ToString().find(c.names), std::string::npos)
+        << c.opts << ": " << b.status().ToString();
+  }
+}
+
+TEST_F(FileTest, ReadOnlyRefusesWritesWithErofs) {
+  auto b = OpenOk("driver=file,read-only=on,filename=" + path_);
+  ASSERT_TRUE(b);
+  auto d = Pattern(4096, 1);
+  Status st = b->Write(0, d.data(), d.size());
+  EXPECT_EQ(st.code(), EROFS) << st.ToString();
+  EXPECT_NE(st.message().find("read-only"), std::string::npos);
+  std::vector<uint8_t> back(4096, 0xff);
+  EXPECT_TRUE(b->Read(0, back.data(), back.size()).ok());
+  EXPECT_EQ(back, std::vector<uint8_t>(4096, 0));
+  EXPECT_TRUE(b->Flush().ok());
+  if (IoUringAvailable()) {
+    auto q = b->CreateQueue(2);
+    ASSERT_TRUE(q.ok());
+    IoRequest r;
+    r.op = IoRequest::Op::kWrite;
+    r.buf = d.data();
+    r.len = d.size();
+    EXPECT_EQ((*q)->Submit(&r).code(), EROFS);
+    EXPECT_EQ((*q)->inflight(), 0u);
+  }
+}
+
+TEST_F(FileTest, DirectIo) {
+  auto b = Backend::Open("driver=file,cache.direct=on,filename=" + path_);
+  if (!b.ok() && b.status().message().find("refuses O_DIRECT") != std::string::npos)
+    GTEST_SKIP() << "file system refuses O_DIRECT: " << b.status().ToString();
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_NE((*b)->Describe().find("cache.direct: on"), std::string::npos);
+  const size_t len = 64 << 10;
+  void* mem = nullptr;
+  ASSERT_EQ(posix_memalign(&mem, 4096, len), 0);
+  std::unique_ptr<uint8_t, decltype(&free)> buf(static_cast<uint8_t*>(mem), free);
+  auto d = Pattern(len, 9);
+  std::memcpy(buf.get(), d.data(), len);
+  ASSERT_TRUE((*b)->Write(1 << 20, buf.get(), len).ok());
+  std::memset(buf.get(), 0, len);
+  ASSERT_TRUE((*b)->Read(1 << 20, buf.get(), len).ok());
+  EXPECT_EQ(std::memcmp(buf.get(), d.data(), len), 0);
+}
+
+TEST_F(FileTest, ConcurrentWritersOnDistinctRanges) {
+  auto b = OpenOk("driver=file,filename=" + path_);
+  ASSERT_TRUE(b);
+  constexpr int kThreads = 4;
+  std::vector<std::thread> ts;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    ts.emplace_back([&, t] {
+      auto d = Pattern(4096, static_cast<uint8_t>(t));
+      for (int i = 0; i < 64; ++i) {
+        const uint64_t off = (uint64_t{static_cast<uint64_t>(t)} * 64 + i) * 4096;
+        if (!b->Write(off, d.data(), d.size()).ok()) failures++;
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  for (int t = 0; t < kThreads; ++t) {
+    auto d = Pattern(4096, static_cast<uint8_t>(t));
+    std::vector<uint8_t> back(4096);
+    ASSERT_TRUE(b->Read((uint64_t{static_cast<uint64_t>(t)} * 64 + 63) * 4096, back.data(), 4096).ok());
+    EXPECT_EQ(back, d);
+  }
+}
+
+TEST_F(FileTest, DiscardPunchesAHole) {
+  auto b = OpenOk("driver=file,filename=" + path_);
+  ASSERT_TRUE(b);
+  auto d = Pattern(1 << 20, 5);
+  ASSERT_TRUE(b->Write(0, d.data(), d.size()).ok());
+  ASSERT_TRUE(b->Flush().ok());
+  struct stat before {}, after {};
+  ASSERT_EQ(stat(path_.c_str(), &before), 0);
+  Status st = Discard(b->root(), 0, 1 << 20);
+  if (st.code() == ENOTSUP) GTEST_SKIP() << "punch hole unsupported here: " << st.ToString();
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_EQ(stat(path_.c_str(), &after), 0);
+  EXPECT_LT(after.st_blocks, before.st_blocks);
+  EXPECT_EQ(after.st_size, before.st_size);
+  std::vector<uint8_t> back(4096, 0xff);
+  ASSERT_TRUE(b->Read(0, back.data(), back.size()).ok());
+  EXPECT_EQ(back, std::vector<uint8_t>(4096, 0));
+}
+
+// ---- queues ----
+
+struct Completion {
+  std::vector<int> calls;
+};
+
+void CountDone(IoRequest* r) { static_cast<Completion*>(r->user)->calls[r->offset / 4096]++; }
+
+void RunQueueContract(Backend& b, const std::string& what) {
+  SCOPED_TRACE(what);
+  constexpr unsigned kDepth = 8, kN = 64;
+  auto q = b.CreateQueue(kDepth);
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  Completion c;
+  c.calls.assign(kN, 0);
+  std::vector<std::vector<uint8_t>> data;
+  for (unsigned i = 0; i < kN; ++i) data.push_back(Pattern(4096, static_cast<uint8_t>(i)));
+  std::vector<IoRequest> reqs(kN);
+  unsigned submitted = 0, reaped = 0;
+  while (reaped < kN) {
+    while (submitted < kN && (*q)->inflight() < kDepth) {
+      IoRequest& r = reqs[submitted];
+      r.op = IoRequest::Op::kWrite;
+      r.offset = uint64_t{submitted} * 4096;
+      r.buf = data[submitted].data();
+      r.len = 4096;
+      r.done = CountDone;
+      r.user = &c;
+      ASSERT_TRUE((*q)->Submit(&r).ok());
+      ++submitted;
+    }
+    if (submitted == kN || (*q)->inflight() == kDepth) {
+      // A full queue refuses at once, and that request never completes.
+      if ((*q)->inflight() == kDepth) {
+        IoRequest extra;
+        extra.op = IoRequest::Op::kWrite;
+        extra.offset = 0;
+        extra.buf = data[0].data();
+        extra.len = 4096;
+        extra.done = [](IoRequest*) { ADD_FAILURE() << "a refused request completed"; };
+        EXPECT_EQ((*q)->Submit(&extra).code(), EAGAIN);
+      }
+    }
+    auto n = (*q)->Reap(1);
+    ASSERT_TRUE(n.ok()) << n.status().ToString();
+    reaped += *n;
+  }
+  EXPECT_EQ(reaped, kN);
+  EXPECT_EQ((*q)->inflight(), 0u);
+  EXPECT_EQ(*(*q)->Reap(0), 0u);
+  for (unsigned i = 0; i < kN; ++i) {
+    EXPECT_EQ(c.calls[i], 1) << "request " << i;
+    EXPECT_EQ(reqs[i].error, 0);
+  }
+  // An invalid request (beyond the end) fails at Submit and never completes.
+  IoRequest bad;
+  bad.op = IoRequest::Op::kRead;
+  bad.offset = b.size();
+  bad.buf = data[0].data();
+  bad.len = 4096;
+  bad.done = [](IoRequest*) { ADD_FAILURE() << "a refused request completed"; };
+  EXPECT_EQ((*q)->Submit(&bad).code(), EINVAL);
+  // Reads and a flush through the queue see the writes.
+  std::vector<uint8_t> back(4096 * 4);
+  IoRequest rd, fl;
+  rd.op = IoRequest::Op::kRead;
+  rd.offset = 4096 * 10;
+  rd.buf = back.data();
+  rd.len = back.size();
+  fl.op = IoRequest::Op::kFlush;
+  ASSERT_TRUE((*q)->Submit(&rd).ok());
+  ASSERT_TRUE((*q)->Submit(&fl).ok());
+  unsigned got = 0;
+  while (got < 2) got += *(*q)->Reap(2 - got);
+  EXPECT_EQ(rd.error, 0);
+  EXPECT_EQ(fl.error, 0);
+  for (unsigned i = 0; i < 4; ++i)
+    EXPECT_EQ(0, std::memcmp(back.data() + i * 4096, data[10 + i].data(), 4096)) << i;
+}
+
+TEST_F(FileTest, IoUringQueueContract) {
+  if (!IoUringAvailable()) GTEST_SKIP() << "io_uring is not usable on this kernel";
+  auto b = OpenOk("driver=file,aio=io_uring,filename=" + path_);
+  ASSERT_TRUE(b);
+  EXPECT_NE(b->Describe().find("aio: io_uring"), std::string::npos);
+  RunQueueContract(*b, "io_uring");
+}
+
+TEST_F(FileTest, ThreadsQueueContract) {
+  auto b = OpenOk("driver=file,aio=threads,filename=" + path_);
+  ASSERT_TRUE(b);
+  EXPECT_NE(b->Describe().find("aio: threads"), std::string::npos);
+  RunQueueContract(*b, "threads");
+}
+
+TEST_F(FileTest, IoUringReadPastEndOfFileGivesZeros) {
+  if (!IoUringAvailable()) GTEST_SKIP() << "io_uring is not usable on this kernel";
+  auto b = OpenOk("driver=file,filename=" + path_);
+  ASSERT_TRUE(b);
+  // The file shrinks under the device: reads past its end return zeros, as the sync path does.
+  ASSERT_EQ(truncate(path_.c_str(), 4096), 0);
+  auto q = b->CreateQueue(1);
+  ASSERT_TRUE(q.ok());
+  std::vector<uint8_t> back(8192, 0xff);
+  IoRequest rd;
+  rd.op = IoRequest::Op::kRead;
+  rd.buf = back.data();
+  rd.len = back.size();
+  ASSERT_TRUE((*q)->Submit(&rd).ok());
+  EXPECT_EQ(*(*q)->Reap(1), 1u);
+  EXPECT_EQ(rd.error, 0);
+  EXPECT_EQ(back, std::vector<uint8_t>(8192, 0));
+  std::vector<uint8_t> sync(8192, 0xff);
+  ASSERT_TRUE(b->Read(0, sync.data(), sync.size()).ok());
+  EXPECT_EQ(sync, back);
+}
+
+// ---- the zoned probe over a fake sysfs queue directory ----
+
+class ProbeTest : public ::testing::Test {
+ protected:
+  void Attr(const std::string& name, const std::string& value) {
+    std::ofstream(dir_.File(name)) << value << "\n";
+  }
+  void HostManaged() {
+    Attr("zoned", "host-managed");
+    Attr("chunk_sectors", "2048");  // 1 MiB
+    Attr("nr_zones", "16");
+    Attr("max_open_zones", "8");
+    Attr("max_active_zones", "10");
+    Attr("zone_append_max_bytes", "524288");
+    Attr("physical_block_size", "4096");
+  }
+  ZonedGeometry Probe() { return ProbeZonedSysfs(dir_.path(), 16 << 20, 4096); }
+  TempDir dir_;
+};
+
+TEST_F(ProbeTest, HostManagedGeometry) {
+  HostManaged();
+  ZonedGeometry g = Probe();
+  EXPECT_EQ(g.model, ZoneModel::kHostManaged) << g.reason;
+  EXPECT_EQ(g.zone_size, 1u << 20);
+  EXPECT_EQ(g.nr_zones, 16u);
+  EXPECT_EQ(g.max_open_zones, 8u);
+  EXPECT_EQ(g.max_active_zones, 10u);
+  EXPECT_EQ(g.max_append_bytes, 512u << 10);
+  EXPECT_EQ(g.physical_block_size, 4096u);
+  EXPECT_TRUE(g.reason.empty());
+}
+
+TEST_F(ProbeTest, HostAwareAndOptionalAttributes) {
+  HostManaged();
+  Attr("zoned", "host-aware");
+  std::remove(dir_.File("max_open_zones").c_str());
+  std::remove(dir_.File("max_active_zones").c_str());
+  std::remove(dir_.File("zone_append_max_bytes").c_str());
+  Attr("max_hw_sectors_kb", "256");
+  ZonedGeometry g = Probe();
+  EXPECT_EQ(g.model, ZoneModel::kHostAware) << g.reason;
+  EXPECT_EQ(g.max_open_zones, 0u);
+  EXPECT_EQ(g.max_active_zones, 0u);
+  EXPECT_EQ(g.max_append_bytes, 256u << 10);
+}
+
+TEST_F(ProbeTest, AnyFailureMeansNoneWithAReason) {
+  struct Case {
+    const char* attr;
+    const char* value;  // nullptr: remove the attribute
+    const char* reason;
+  };
+  const Case cases[] = {
+      {"zoned", "none", "not zoned"},
+      {"zoned", nullptr, "zoned"},
+      {"zoned", "drive-managed", "drive-managed"},
+      {"chunk_sectors", "0", "zone size"},
+      {"chunk_sectors", nullptr, "chunk_sectors"},
+      {"chunk_sectors", "7", "zone size"},  // not a multiple of the 4096-byte block
+      {"nr_zones", "15", "nr_zones"},
+      {"nr_zones", "many", "nr_zones"},
+      {"max_open_zones", "12", "max_open_zones"},
+  };
+  for (const Case& c : cases) {
+    HostManaged();
+    if (c.value)
+      Attr(c.attr, c.value);
+    else
+      std::remove(dir_.File(c.attr).c_str());
+    ZonedGeometry g = Probe();
+    EXPECT_EQ(g.model, ZoneModel::kNone) << c.attr;
+    EXPECT_EQ(g.zone_size, 0u) << c.attr;
+    EXPECT_NE(g.reason.find(c.reason), std::string::npos) << c.attr << ": " << g.reason;
+  }
+}
+
+// ---- a real kernel block device ----
+
+class LoopTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    loop_ = std::make_unique<LoopDevice>(dir_.File("backing.img"), 8 << 20);
+    if (loop_->path().empty()) GTEST_SKIP() << loop_->reason();
+  }
+  TempDir dir_;
+  std::unique_ptr<LoopDevice> loop_;
+};
+
+TEST_F(LoopTest, HostDeviceIsNoneAndAnswersZoneCommandsWithEnotsup) {
+  auto b = OpenOk("driver=host_device,filename=" + loop_->path());
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->model(), ZoneModel::kNone);
+  EXPECT_EQ(b->size(), 8u << 20);
+  const std::string info = b->Describe();
+  EXPECT_NE(info.find("block device"), std::string::npos) << info;
+  EXPECT_NE(info.find("not zoned (queue/zoned is none)"), std::string::npos) << info;
+  EXPECT_EQ(b->ReportZones(0, 1).status().code(), ENOTSUP);
+  EXPECT_EQ(b->ZoneResetAll().code(), ENOTSUP);
+  auto d = Pattern(1 << 20, 7);
+  ASSERT_TRUE(b->Write(1 << 20, d.data(), d.size()).ok());
+  ASSERT_TRUE(b->Flush().ok());
+  std::vector<uint8_t> back(d.size());
+  ASSERT_TRUE(b->Read(1 << 20, back.data(), back.size()).ok());
+  EXPECT_EQ(back, d);
+  if (IoUringAvailable()) RunQueueContract(*b, "host_device io_uring");
+}
+
+TEST_F(LoopTest, FileDriverRefusesABlockDevice) {
+  auto b = Backend::Open("driver=file,filename=" + loop_->path());
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), EINVAL);
+  EXPECT_NE(b.status().message().find("use driver=host_device"), std::string::npos)
+      << b.status().ToString();
+}
+
+TEST_F(LoopTest, DirectIoOnTheDevice) {
+  auto b = OpenOk("driver=host_device,cache.direct=on,filename=" + loop_->path());
+  ASSERT_TRUE(b);
+  void* mem = nullptr;
+  ASSERT_EQ(posix_memalign(&mem, 4096, 8192), 0);
+  std::unique_ptr<uint8_t, decltype(&free)> buf(static_cast<uint8_t*>(mem), free);
+  std::memset(buf.get(), 0x5a, 8192);
+  ASSERT_TRUE(b->Write(0, buf.get(), 8192).ok());
+  std::memset(buf.get(), 0, 8192);
+  ASSERT_TRUE(b->Read(0, buf.get(), 8192).ok());
+  EXPECT_EQ(buf.get()[8191], 0x5a);
+}
+
+}  // namespace
+}  // namespace zbl::file

@@ -1,0 +1,146 @@
+#include "raw.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace zbl::raw {
+namespace {
+
+constexpr OptionSpec kOptions[] = {
+    {"offset", "0", "start of the window in the child, in bytes"},
+    {"size", "", "length of the window in bytes (default: the rest of the child)"},
+};
+
+std::string Hex(uint64_t v) { return fmt::format("{:#x}", v); }
+
+class RawNode final : public Node {
+ public:
+  RawNode(uint64_t offset, uint64_t size, bool whole)
+      : Node(kRawDriver), offset_(offset), size_(size), whole_(whole) {}
+
+  Result<Limits> ComputeLimits() override {
+    Limits own;
+    own.size = size_;
+    return MergeLimits(own, file()->limits(), LimitsMerge::kPassThrough);
+  }
+  Status Read(uint64_t offset, void* buf, size_t len) override {
+    return file()->Read(offset + offset_, buf, len);
+  }
+  Status Write(uint64_t offset, const void* buf, size_t len) override {
+    return file()->Write(offset + offset_, buf, len);
+  }
+  Status Flush() override { return file()->Flush(); }
+
+  Result<size_t> ReportZones(uint64_t offset, std::span<Zone> zones) override {
+    const Limits& l = limits();
+    if (!l.zoned()) return file()->ReportZones(offset + offset_, zones);
+    const uint64_t first = offset / l.zone_size;
+    if (first >= l.nr_zones) return size_t{0};
+    const size_t room = std::min<size_t>(zones.size(), l.nr_zones - first);
+    auto n = file()->ReportZones(offset + offset_, zones.first(room));
+    if (!n.ok()) return n;
+    for (size_t i = 0; i < *n; ++i) {
+      Zone& z = zones[i];
+      z.start -= offset_;
+      if (z.write_pointer != kInvalidWritePointer) z.write_pointer -= offset_;
+    }
+    return n;
+  }
+
+  Status ZoneMgmt(ZoneOp op, uint64_t offset, uint64_t len) override {
+    return file()->ZoneMgmt(op, offset + offset_, len);
+  }
+
+  Status ZoneResetAll() override {
+    if (whole_) return file()->ZoneResetAll();
+    // Only the window's zones: reset each sequential zone that holds data, as reset-all does.
+    const Limits& l = limits();
+    if (!l.zoned()) return file()->ZoneResetAll();
+    std::vector<Zone> zones(l.nr_zones);
+    auto n = ReportZones(0, zones);
+    if (!n.ok()) return n.status();
+    for (size_t i = 0; i < *n; ++i) {
+      const Zone& z = zones[i];
+      if (z.type == ZoneType::kConventional) continue;
+      if (z.condition == ZoneCondition::kEmpty || z.condition == ZoneCondition::kReadOnly ||
+          z.condition == ZoneCondition::kOffline)
+        continue;
+      ZBL_RETURN_IF_ERROR(file()->ZoneMgmt(ZoneOp::kReset, z.start + offset_, z.length));
+    }
+    return Status::Ok();
+  }
+
+  Result<uint64_t> ZoneAppend(uint64_t zone_offset, const void* buf, size_t len) override {
+    auto r = file()->ZoneAppend(zone_offset + offset_, buf, len);
+    if (!r.ok()) return r;
+    return *r - offset_;
+  }
+
+  Result<std::unique_ptr<IoQueue>> CreateQueue(unsigned depth) override {
+    // Without a window the child's queue serves requests unchanged (io_uring stays in use).
+    if (offset_ == 0) return file()->CreateQueue(depth);
+    return Node::CreateQueue(depth);
+  }
+
+  void Describe(NodeInfo& info) const override {
+    info.Add("offset", fmt::format("{} ({} bytes)", Hex(offset_), offset_));
+    info.Add("size", fmt::format("{} ({} bytes)", Hex(size_), size_));
+    if (offset_ != 0) info.Add("queues", "synchronous (a window shifts requests)");
+  }
+
+ private:
+  const uint64_t offset_;
+  const uint64_t size_;
+  const bool whole_;
+};
+
+Status CheckWindow(const Options& o, const Limits& c, uint64_t offset, uint64_t size) {
+  if (offset > c.size)
+    return Error(EINVAL, "{}: offset {} is beyond the end of the child ({})", o.context(), offset, c.size);
+  if (size > c.size - offset)
+    return Error(EINVAL, "{}: offset {} + size {} is beyond the end of the child ({})", o.context(),
+                 offset, size, c.size);
+  if (size == 0) return Error(EINVAL, "{}: the window is empty (size 0)", o.context());
+  const uint32_t align = std::max(c.logical_block_size, c.request_alignment);
+  if (offset % align != 0 || size % align != 0)
+    return Error(EINVAL, "{}: offset {} and size {} must be multiples of the child's block size {}",
+                 o.context(), offset, size, align);
+  if (!c.zoned()) return Status::Ok();
+  if (offset % c.zone_size != 0)
+    return Error(EINVAL, "{}: offset {} is not zone-aligned (zone size {}) on a zoned child",
+                 o.context(), offset, c.zone_size);
+  if (size % c.zone_size != 0 && offset + size != c.size)
+    return Error(EINVAL, "{}: size {} is not a multiple of the zone size {} on a zoned child",
+                 o.context(), size, c.zone_size);
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Node>> OpenRaw(OpenContext& ctx) {
+  Options& o = ctx.options();
+  auto offset = o.GetSize("offset", 0);
+  if (!offset.ok()) return offset.status();
+  auto child = ctx.OpenChild("file", true);
+  if (!child.ok()) return child.status();
+  const Limits& c = (*child)->limits();
+  const uint64_t rest = *offset <= c.size ? c.size - *offset : 0;
+  auto size = o.GetSize("size", rest);
+  if (!size.ok()) return size.status();
+  ZBL_RETURN_IF_ERROR(CheckWindow(o, c, *offset, *size));
+  const bool whole = *offset == 0 && *size == c.size;
+  auto node = std::make_unique<RawNode>(*offset, *size, whole);
+  node->AddChild("file", std::move(*child));
+  return std::unique_ptr<Node>(std::move(node));
+}
+
+}  // namespace
+
+const DriverSpec kRawDriver{
+    .name = "raw",
+    .description = "raw format over a file child: pass-through, with an optional offset/size window",
+    .options = kOptions,
+    .open = OpenRaw,
+};
+
+}  // namespace zbl::raw
