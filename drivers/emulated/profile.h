@@ -31,6 +31,25 @@ enum class FullWritePointer : uint8_t {
 enum class ReadUnwritten : uint8_t {
   kZeros,      // zero-filled
   kError,      // the read fails (ZBC without unrestricted reads)
+  kOnes,       // 0xff-filled above the write pointer, zeros below it (null_blk memory-backed:
+               // nullb_fill_pattern; measured on Linux 6.12 in ci/vm)
+};
+
+// The errno of a write that Linux splits into several requests (at zone boundaries) when more
+// than one piece fails. The block layer chains the pieces to the remainder and each piece's
+// completion overwrites the remainder's status, so the last failing piece's errno is what the
+// caller sees (measured: a write whose first piece is off the write pointer, EIO, and whose
+// second piece needs a missing active resource, EOVERFLOW, fails with EOVERFLOW).
+enum class SplitErrno : uint8_t {
+  kFirstFailing,
+  kLastFailing,
+};
+
+
+// The write pointer a conventional zone reports.
+enum class ConventionalWp : uint8_t {
+  kZoneEnd,  // zone start + length (null_blk)
+  kNone,     // all ones: no write pointer (SCSI: scsi_debug reports 0xff..ff, sd passes it on)
 };
 
 // A write whose range crosses a zone boundary.
@@ -70,11 +89,29 @@ struct Profile {
   bool has_active_limit;
   ReadUnwritten read_unwritten;
   CrossZoneWrite cross_zone_write;
+  // The pieces of a write split at zone boundaries are judged in address order. On QEMU's ZNS
+  // the next zone's piece can reach the device before the previous piece has completed (QEMU
+  // marks a zone FULL, releasing its active resource, at completion), so a write that fills
+  // zone N and spills into EMPTY zone N+1 with no active resource left may fail with EOVERFLOW
+  // or succeed: both were measured (ci/vm/diff.sh, zns/small), so zbl-diff keeps its writes
+  // inside one zone for that family (--no-cross-zone) and suites must allow both.
+  SplitErrno split_write_errno;
+
+  ConventionalWp conventional_wp;
 
   // errno of each rejected request class.
   int err_write_violation;     // write not at wp, beyond capacity, to FULL
+  // The other errno Linux may surface for the same violation, 0 = none. On SCSI the device
+  // answers with a check condition (EREMOTEIO) when the write reaches it, but the block layer's
+  // zone write plug refuses a write off its cached write pointer itself (EIO): which one a user
+  // sees depends on the plug's history (measured both, ci/vm/diff.sh zbc).
+  int err_write_violation_alt;
+  int err_append_violation;    // zone append beyond capacity or to FULL (on Linux SCSI, append
+                               // is emulated above the device, which refuses with EIO)
   int err_invalid_transition;  // zone op not allowed from the zone's condition
-  int err_conventional_op;     // zone op or append on a conventional zone
+  int err_conventional_op;     // reset, finish or append on a conventional zone (Linux's block
+                               // layer refuses reset/finish itself, with EIO)
+  int err_conventional_open_close;  // open or close of a conventional zone (reaches the device)
   int err_read_only;           // write or zone op on a READONLY/OFFLINE zone
   int err_offline_read;        // read of an OFFLINE zone
   int err_open_resource;       // ETOOMANYREFS
