@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2153 # ZBL_DIFF, DIFF_* come from run.sh --env in the guest
 # Differential runs of zbl against the real kernel devices, all layouts of the families given
 # side by side in one VM:
 #   nullblk  kernel null_blk (driver=host_device) vs zbl's null_blk user twin, 4 layouts
@@ -21,16 +22,19 @@ repo=$(cd "$here/../.." && pwd)
 # EIO (zone write plug) or EREMOTEIO (the device's check condition) depending on the plug's
 # history: both count as the same answer (profile.h err_write_violation_alt).
 # null_blk: run.sh's defaults are zoned=1,blocksize=4096,size=1024,zone_size=4,memory_backed=1.
+# shellcheck disable=SC2034 # the layout arrays are read through namerefs
 nullblk_layouts=(
   "plain|size=256,zone_size=4|zoned=1,blocksize=4096,size=256,zone_size=4,memory_backed=1"
   "lim|size=256,zone_size=4,zone_capacity=3,zone_nr_conv=4,zone_max_open=4,zone_max_active=6|zoned=1,blocksize=4096,size=256,zone_size=4,zone_capacity=3,zone_nr_conv=4,zone_max_open=4,zone_max_active=6,memory_backed=1"
   "small|blocksize=512,size=64,zone_size=1,zone_nr_conv=2,zone_max_open=3,zone_max_active=5|zoned=1,blocksize=512,size=64,zone_size=1,zone_nr_conv=2,zone_max_open=3,zone_max_active=5,memory_backed=1"
   "nomem|size=256,zone_size=4,zone_capacity=3,zone_max_open=6,memory_backed=0|zoned=1,blocksize=4096,size=256,zone_size=4,zone_capacity=3,zone_max_open=6,memory_backed=0|--no-data"
 )
+# shellcheck disable=SC2034
 zns_layouts=(
   "lim|size=256M,logical_block_size=4096,zone_size=4M,zone_capacity=3M,max_open=4,max_active=6|profile=zns,size=268435456,block-size=4096,zone-size=4194304,zone-capacity=3145728,max-open-zones=4,max-active-zones=6,max-append-bytes=524288|--no-cross-zone"
   "small|size=64M,logical_block_size=512,zone_size=1M,zone_capacity=1M,max_open=3,max_active=5|profile=zns,size=67108864,block-size=512,zone-size=1048576,max-open-zones=3,max-active-zones=5,max-append-bytes=524288|--no-cross-zone"
 )
+# shellcheck disable=SC2034
 zbc_layouts=(
   "zbc|zone_nr_conv=4,zone_max_open=8|profile=zbc,size=268435456,block-size=512,zone-size=4194304,zone-capacity=3145728,conventional-zones=4,max-open-zones=8,max-append-bytes=4194304|--errno-alias EIO,EREMOTEIO"
 )
@@ -103,7 +107,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ ${#families[@]} -gt 0 ] && [ -x "$zbl_diff" ] || { echo "usage: diff.sh [--no-assert] [--chunk B] [--ops N] [--seeds S] [--results DIR] --zbl-diff BIN nullblk|zns|zbc..." >&2; exit 125; }
+if [ ${#families[@]} -eq 0 ] || [ ! -x "$zbl_diff" ]; then echo "usage: diff.sh [--no-assert] [--chunk B] [--ops N] [--seeds S] [--results DIR] --zbl-diff BIN nullblk|zns|zbc..." >&2; exit 125; fi
 "$here/can-run.sh" || exit 77
 results=${results:-$repo/results/vm-diff-$(IFS=-; echo "${families[*]}")}
 

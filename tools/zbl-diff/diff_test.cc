@@ -125,3 +125,31 @@ TEST(ZblDiff, SameSeedSameSequence) {
 
 }  // namespace
 }  // namespace zbl::diff
+
+namespace zbl::diff {
+namespace {
+
+TEST(ZblDiff, ErrnoPairsParseByNameOrNumber) {
+  auto p = ParseErrnoPair("EIO,EREMOTEIO");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->first, EIO);
+  EXPECT_EQ(p->second, EREMOTEIO);
+  auto q = ParseErrnoPair("5,121");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(*q, std::pair(5, 121));
+  EXPECT_EQ(ParseErrnoPair("EIO").status().code(), EINVAL);
+  EXPECT_EQ(ParseErrnoPair("EIO,ENOTANERRNO").status().code(), EINVAL);
+}
+
+TEST(ZblDiff, NoCrossZoneKeepsWritesInsideAZone) {
+  std::ostringstream log;
+  auto o = Opts(Emu("zns"), Emu("zns"), 3000, true);
+  o.cross_zone = false;
+  auto r = diff::Run(o, log);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->diverged);
+  EXPECT_EQ(r->op_counts.count("write-cross-zone"), 0u);
+}
+
+}  // namespace
+}  // namespace zbl::diff
