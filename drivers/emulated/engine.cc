@@ -417,6 +417,11 @@ Status Engine::ReadPiece(uint32_t z, uint64_t rel, uint8_t* dst, uint64_t len) {
   } else {
     ZC cond = zr.cond();
     if (cond == ZC::kOffline) return Error(p.err_offline_read, "zone {} is offline", z);
+    const uint64_t cap = ZoneCap(z);
+    if (p.err_read_across_capacity && rel < cap && rel + len > cap)
+      return Error(p.err_read_across_capacity,
+                   "read of {} bytes at {} crosses the capacity end {} of zone {}", len,
+                   Hex(start + rel), Hex(start + cap), z);
     uint64_t wp = cond == ZC::kReadOnly ? ZoneLen(z) : zr.wp();
     if (p.read_unwritten == ReadUnwritten::kError && rel + len > wp)
       return Error(EIO, "read of {} bytes at {} goes beyond the write pointer {} of zone {}", len,
