@@ -26,8 +26,8 @@ zoned_script() {
     "write -P 0xcd $((s + Z + 8192)) $((C - 8192))" "zrp $((s + Z)) 1" # to capacity: FULL
     "write -P 0xcd $((s + Z + C)) 4096"                                # in the gap
     "read -P 0xab $((s + Z)) 8192" "read -P 0xcd $((s + Z + 8192)) 4096"
-    "zap $((s + Z)) 4096"                                              # append to FULL
-    "zap $((s + 2 * Z)) 4096" "zap $((s + 2 * Z)) 8192" "zrp $((s + 2 * Z)) 1"
+    "zap -p $((s + Z)) 4096"                                              # append to FULL
+    "zap -p $((s + 2 * Z)) 4096" "zap -p $((s + 2 * Z)) 8192" "zrp $((s + 2 * Z)) 1"
     "zc $((s + 2 * Z)) $Z" "zrp $((s + 2 * Z)) 1" "zo $((s + 2 * Z)) $Z" "zrp $((s + 2 * Z)) 1"
     "zo $((s + 3 * Z)) $Z" "zo $((s + 4 * Z)) $Z" "zo $((s + 5 * Z)) $Z" "zo $((s + 6 * Z)) $Z"
     "zrp $s 8"                                                         # open exhaustion
@@ -44,10 +44,11 @@ zoned_script() {
 # qemu-io prints a rate line after each I/O; times differ run to run.
 filter() { grep -Ev '^[0-9.]+ [KMGT]?i?B, [0-9]+ ops; ' || true; }
 
+# stdout is compared; stderr (diagnostics naming the program) is kept beside it as OUT.err.
 run_tool() {  # tool image-opts script-file out-file
   local tool=$1 opts=$2 script=$3 out=$4 args=() c
   while IFS= read -r c; do args+=(-c "$c"); done <"$script"
-  "$tool" --image-opts "$opts" "${args[@]}" 2>&1 | filter >"$out" || true
+  "$tool" --image-opts "$opts" "${args[@]}" 2>"$out.err" | filter >"$out" || true
 }
 
 compare() {  # label reference candidate
@@ -65,9 +66,16 @@ guest() {
     "$out/nullb.script" "$out/nullb.zbl-io-user"
   run_tool qemu-io "driver=host_device,filename=$ZBL_VM_ZNS_Q" "$out/zns.script" "$out/zns.qemu-io"
   run_tool "$ZBL_IO" "driver=host_device,filename=$ZBL_VM_ZNS_Z" "$out/zns.script" "$out/zns.zbl-io"
+  # The same with O_DIRECT on both sides (after the script's whole-device reset).
+  run_tool qemu-io "driver=host_device,cache.direct=on,filename=$ZBL_VM_NULLB_Q" "$out/nullb.script" "$out/nullb-direct.qemu-io"
+  run_tool "$ZBL_IO" "driver=host_device,cache.direct=on,filename=$ZBL_VM_NULLB_Z" "$out/nullb.script" "$out/nullb-direct.zbl-io"
+  run_tool qemu-io "driver=host_device,cache.direct=on,filename=$ZBL_VM_ZNS_Q" "$out/zns.script" "$out/zns-direct.qemu-io"
+  run_tool "$ZBL_IO" "driver=host_device,cache.direct=on,filename=$ZBL_VM_ZNS_Z" "$out/zns.script" "$out/zns-direct.zbl-io"
   compare "null_blk kernel: zbl-io vs qemu-io" "$out/nullb.qemu-io" "$out/nullb.zbl-io" || failed=1
   compare "null_blk user twin: zbl-io vs qemu-io on the kernel" "$out/nullb.qemu-io" "$out/nullb.zbl-io-user" || failed=1
   compare "NVMe ZNS: zbl-io vs qemu-io" "$out/zns.qemu-io" "$out/zns.zbl-io" || failed=1
+  compare "null_blk kernel, cache.direct=on: zbl-io vs qemu-io" "$out/nullb-direct.qemu-io" "$out/nullb-direct.zbl-io" || failed=1
+  compare "NVMe ZNS, cache.direct=on: zbl-io vs qemu-io" "$out/zns-direct.qemu-io" "$out/zns-direct.zbl-io" || failed=1
   return "$failed"
 }
 
@@ -97,7 +105,7 @@ host_script=(-c "info" -c "write -P 0x5a 0 8192" -c "read -P 0x5a 0 8192" -c "re
   -c "write -z 8192 4096" -c "read -P 0 8192 4096" -c "read -P 0x11 0 512" -c "length")
 for t in qemu-io "$zbl_io"; do
   rm -f "$img" && truncate -s 1M "$img"
-  "$t" -f raw "$img" "${host_script[@]}" 2>&1 | filter | sed "s|$img|IMG|g" >"$results/host.$(basename "$t")" || true
+  "$t" -f raw "$img" "${host_script[@]}" 2>"$results/host.$(basename "$t").err" | filter >"$results/host.$(basename "$t")" || true
 done
 compare "host plain file: zbl-io vs qemu-io" "$results/host.qemu-io" "$results/host.zbl-io" || host_failed=1
 
