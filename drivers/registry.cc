@@ -15,7 +15,8 @@ const DriverSpec* const kDrivers[] = {
     &file::kHostDeviceDriver,
     &raw::kRawDriver,
     &null_blk::kNullBlkDriver,
-    &blkdebug::kBlkdebugDriver, &blkdebug::kPowercutDriver,
+    &blkdebug::kBlkdebugDriver,
+    &blkdebug::kPowercutDriver,
 };
 
 }  // namespace

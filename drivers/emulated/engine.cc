@@ -316,14 +316,15 @@ Status Engine::WritePiece(uint32_t z, uint64_t rel, const uint8_t* src, uint64_t
     return Error(p.err_read_only, "zone {} is {}", z, cond == ZC::kReadOnly ? "read-only" : "offline");
   if (append) rel = wp;
   const bool swr = zr.type == ZoneType::kSequentialWriteRequired;
+  const int violation = append ? p.err_append_violation : p.err_write_violation;
   if (swr) {
-    if (cond == ZC::kFull) return Error(p.err_write_violation, "zone {} is full", z);
+    if (cond == ZC::kFull) return Error(violation, "zone {} is full", z);
     if (rel != wp)
       return Error(p.err_write_violation, "write at {} is not at the write pointer {} of zone {}",
                    Hex(start + rel), Hex(start + wp), z);
   }
   if (rel + len > cap)
-    return Error(p.err_write_violation,
+    return Error(violation,
                  "{} of {} bytes at {} exceeds the capacity of zone {} (ends at {})",
                  append ? "append" : "write", len, Hex(start + rel), z, Hex(start + cap));
 
@@ -381,18 +382,20 @@ Status Engine::Write(uint64_t offset, const void* buf, size_t len) {
   if (!all_conventional && profile().cross_zone_write == CrossZoneWrite::kReject)
     return Error(profile().err_write_violation, "write of {} bytes at {} crosses zone boundaries",
                  len, Hex(offset));
-  // Each zone's part is a request of its own, as after Linux's split at zone boundaries.
-  Status first;
+  // Each zone's part is a request of its own, as after Linux's split at zone boundaries; the
+  // errno the caller sees follows the profile (which failing piece's status survives).
+  const bool last_wins = profile().split_write_errno == SplitErrno::kLastFailing;
+  Status result;
   uint64_t done = 0;
   while (done < len) {
     uint64_t piece = std::min<uint64_t>(len - done, ZoneLen(z) - rel);
     Status st = WritePiece(z, rel, src + done, piece, false, nullptr);
-    if (!st.ok() && first.ok()) first = std::move(st);
+    if (!st.ok() && (result.ok() || last_wins)) result = std::move(st);
     done += piece;
     ++z;
     rel = 0;
   }
-  return first;
+  return result;
 }
 
 Result<uint64_t> Engine::Append(uint64_t zone_offset, const void* buf, size_t len) {
@@ -407,18 +410,25 @@ Status Engine::ReadPiece(uint32_t z, uint64_t rel, uint8_t* dst, uint64_t len) {
   const Profile& p = profile();
   const uint64_t start = uint64_t{z} * cfg_.zone_size;
   std::lock_guard<std::mutex> lk(zr.mu);
-  uint64_t valid;  // bytes from rel that hold written data
+  uint64_t valid;        // bytes from rel that hold written data
+  uint64_t below_wp = len;  // bytes from rel below the write pointer (the rest: unwritten fill)
   if (zr.type == ZoneType::kConventional) {
     valid = len;
   } else {
     ZC cond = zr.cond();
     if (cond == ZC::kOffline) return Error(p.err_offline_read, "zone {} is offline", z);
+    const uint64_t cap = ZoneCap(z);
+    if (p.err_read_across_capacity && rel < cap && rel + len > cap)
+      return Error(p.err_read_across_capacity,
+                   "read of {} bytes at {} crosses the capacity end {} of zone {}", len,
+                   Hex(start + rel), Hex(start + cap), z);
     uint64_t wp = cond == ZC::kReadOnly ? ZoneLen(z) : zr.wp();
     if (p.read_unwritten == ReadUnwritten::kError && rel + len > wp)
       return Error(EIO, "read of {} bytes at {} goes beyond the write pointer {} of zone {}", len,
                    Hex(start + rel), Hex(start + wp), z);
     uint64_t end = std::min(wp, zr.data_end.load(std::memory_order_relaxed));
     valid = end > rel ? std::min(len, end - rel) : 0;
+    below_wp = wp > rel ? std::min(len, wp - rel) : 0;
   }
   if (valid) {
     if (backing_) {
@@ -429,7 +439,13 @@ Status Engine::ReadPiece(uint32_t z, uint64_t rel, uint8_t* dst, uint64_t len) {
       std::memset(dst, 0, valid);
     }
   }
-  if (valid < len) std::memset(dst + valid, 0, len - valid);
+  if (valid < below_wp) std::memset(dst + valid, 0, below_wp - valid);
+  if (below_wp < len) {
+    // Above the write pointer: the family's fill. Without stored data (null_blk
+    // memory_backed=0 leaves the caller's buffer as it was) zeros stand in.
+    const bool ones = p.read_unwritten == ReadUnwritten::kOnes && cfg_.store_data;
+    std::memset(dst + std::max(valid, below_wp), ones ? 0xff : 0, len - std::max(valid, below_wp));
+  }
   return Status::Ok();
 }
 
@@ -454,7 +470,9 @@ Status Engine::ZoneOpLocked(uint32_t z, ZoneOp op) {
   ZoneRt& zr = zones_[z];
   const Profile& p = profile();
   if (zr.type == ZoneType::kConventional)
-    return Error(p.err_conventional_op, "zone {} on conventional zone {}", ToString(op), z);
+    return Error(op == ZoneOp::kOpen || op == ZoneOp::kClose ? p.err_conventional_open_close
+                                                             : p.err_conventional_op,
+                 "zone {} on conventional zone {}", ToString(op), z);
   std::lock_guard<std::mutex> lk(zr.mu);
   std::lock_guard<std::mutex> res(res_mu_);
   const ZC cond = zr.cond();
@@ -561,7 +579,8 @@ Result<size_t> Engine::Report(uint64_t offset, std::span<Zone> out) const {
     d.type = zr.type;
     if (zr.type == ZoneType::kConventional) {
       d.capacity = d.length;
-      d.write_pointer = d.start + d.length;  // as Linux reports conventional zones
+      d.write_pointer = p.conventional_wp == ConventionalWp::kNone ? kInvalidWritePointer
+                                                                    : d.start + d.length;
       d.condition = ZC::kNotWritePointer;
       continue;
     }
@@ -572,7 +591,6 @@ Result<size_t> Engine::Report(uint64_t offset, std::span<Zone> out) const {
       d.write_pointer = kInvalidWritePointer;
     else
       d.write_pointer = d.start + WpOf(s);
-    (void)p;
   }
   return n;
 }

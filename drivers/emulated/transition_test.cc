@@ -126,6 +126,14 @@ Table ForProfile(const std::string& profile) {
       t[{s, Op::kClose}] = {EIO, ZC::kFull, Wp::kSame};
     }
   } else {  // zbc
+    // Measured through Linux 6.12 sd on scsi_debug (ci/vm/diff.sh): the device refuses
+    // open/close of conventional zones with a check condition, which sd surfaces as EREMOTEIO
+    // (reset/finish are refused by the block layer with EIO); a conventional zone reports no
+    // write pointer.
+    for (auto& [cell, e] : t)
+      if (cell.first == Start::kConventional) e.wp = Wp::kInvalid;
+    t[{Start::kConventional, Op::kOpen}].err = EREMOTEIO;
+    t[{Start::kConventional, Op::kClose}].err = EREMOTEIO;
     t[{Start::kEmpty, Op::kClose}] = {0, ZC::kEmpty, Wp::kSame};
     t[{Start::kExpOpenAtStart, Op::kClose}] = {0, ZC::kEmpty, Wp::kSame};
     for (Start s : {Start::kFullWritten, Start::kFullFinished}) {
@@ -214,7 +222,8 @@ TEST_P(Transitions, EveryConditionTimesEveryOperation) {
     const uint64_t z = ZoneFor(start);
     Prepare(start, z);
     const Zone before = (*dev_->ReportZones(z * kZone, 1))[0];
-    const uint64_t wp_before = before.write_pointer - before.start;
+    const uint64_t wp_before =
+        before.write_pointer == kInvalidWritePointer ? 0 : before.write_pointer - before.start;
     Status st = Apply(op, z, wp_before);
     const Zone after = (*dev_->ReportZones(z * kZone, 1))[0];
     SCOPED_TRACE(std::string(profile) + ": " + Name(start) + " x " + Name(op) + " -> " +

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2153 # ZBL_* come from run.sh --env in the guest
+# zbl-suites inside the guest on every kind of real kernel device, GoogleTest JSON + devices.json
+# into the results folder (one subfolder per device configuration) for the report's
+# real-kernel columns.
+#   ci/vm/suites.sh --zbl-suites BIN [--results DIR] [-- extra gtest args]
+# Exit 0 all suites passed, 1 a failure, 77 SKIP (qemu cannot run), 123-125 harness codes.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+
+# name | env var of the device | family | option string prefix (the device path is appended)
+configs=(
+  "nullb-lim|ZBL_VM_NULLB_LIM|null_blk|driver=host_device,cache.direct=on,filename="
+  "nullb-lim-raw|ZBL_VM_NULLB_LIM|null_blk|driver=raw,file.driver=host_device,file.cache.direct=on,file.filename="
+  "nullb-small|ZBL_VM_NULLB_SMALL|null_blk|driver=host_device,cache.direct=on,filename="
+  "nullb-nomem|ZBL_VM_NULLB_NOMEM|null_blk|driver=host_device,cache.direct=on,filename="
+  "zns-lim|ZBL_VM_ZNS_LIM|zns|driver=host_device,cache.direct=on,filename="
+  "zns-small|ZBL_VM_ZNS_SMALL|zns|driver=host_device,cache.direct=on,filename="
+  "zbc|ZBL_VM_ZBC|zbc|driver=host_device,cache.direct=on,filename="
+)
+
+guest() {
+  local line name var family prefix dev rc failed=0
+  for line in "${configs[@]}"; do
+    IFS='|' read -r name var family prefix <<<"$line"
+    dev=${!var:-}
+    if [ -z "$dev" ] || [ ! -b "$dev" ]; then echo "FAIL: $name: $var is not a block device"; failed=1; continue; fi
+    mkdir -p "$ZBL_VM_RESULTS/$name"
+    echo "### $name: ZBL_DEVICE=$prefix$dev ZBL_PROFILE=$family"
+    rc=0
+    ZBL_DEVICE="$prefix$dev" ZBL_PROFILE=$family ZBL_ALLOW_DESTRUCTIVE=1 \
+      ZBL_RESULTS_DIR="$ZBL_VM_RESULTS/$name" "$ZBL_SUITES" "$@" \
+      --gtest_output="json:$ZBL_VM_RESULTS/$name/zbl-suites.json" || rc=$?
+    echo "### $name: exit $rc"
+    [ "$rc" -eq 0 ] || failed=1
+  done
+  return "$failed"
+}
+
+if [ "${1:-}" = --guest ]; then
+  shift
+  guest "$@"
+  exit
+fi
+
+suites="" results=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --zbl-suites) suites=$2; shift ;;
+    --results) results=$2; shift ;;
+    --) shift; break ;;
+    *) echo "suites.sh: unknown argument '$1'" >&2; exit 125 ;;
+  esac
+  shift
+done
+[ -x "$suites" ] || { echo "usage: suites.sh --zbl-suites BIN [--results DIR] [-- gtest args]" >&2; exit 125; }
+"$here/can-run.sh" || exit 77
+results=${results:-$repo/results/vm-suites}
+exec "$here/run.sh" --results "$results" --timeout 1500 --boot-timeout 240 \
+  --nullb lim:size=256,zone_size=4,zone_capacity=3,zone_nr_conv=4,zone_max_open=4,zone_max_active=6 \
+  --nullb small:blocksize=512,size=64,zone_size=1,zone_nr_conv=2,zone_max_open=3,zone_max_active=5 \
+  --nullb nomem:size=256,zone_size=4,zone_max_open=6,memory_backed=0 \
+  --zns lim:size=256M,logical_block_size=4096,zone_size=4M,zone_capacity=3M,max_open=4,max_active=6 \
+  --zns small:size=64M,logical_block_size=512,zone_size=1M,zone_capacity=1M,max_open=3,max_active=5 \
+  --zbc zone_nr_conv=4,zone_max_open=8 \
+  --env ZBL_SUITES="$suites" -- "$here/suites.sh" --guest "$@"
