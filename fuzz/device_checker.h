@@ -61,6 +61,11 @@ class DeviceChecker {
   std::vector<Zone> Report() const;
   void CheckReport(const std::vector<Zone>& zones) const;
   void CheckRange(uint64_t offset, uint64_t len, const char* why);
+  // What a read of [lo, lo+n) must return: the shadow, with the family's fill at and above each
+  // sequential zone's write pointer.
+  void ExpectedInto(uint64_t lo, uint64_t n, const std::vector<Zone>& zones,
+                    std::vector<uint8_t>& out) const;
+  void ReadAndCompare(uint64_t lo, uint64_t n, const std::vector<Zone>& zones, const char* why);
   void FillPattern(uint64_t offset, uint64_t len);
   // After a request that failed: `before` vs now, allowing only the documented partial effects.
   void CheckFailed(const Request& r, const std::vector<Zone>& before, const std::vector<Zone>& after);
@@ -74,6 +79,9 @@ class DeviceChecker {
   Limits lim_;
   // Reused from one checker to the next in a thread: fresh pages cost more than the checks.
   std::vector<uint8_t>& shadow_;  // expected content of the whole device
+  std::vector<uint8_t> expected_;
+  uint8_t fill_ = 0;              // what the family returns above the write pointer
+  int read_across_cap_err_ = 0;   // errno of a read from below capacity into the gap (0: allowed)
   std::vector<uint8_t>& buf_;     // the data of the request being run
   std::vector<uint8_t>& read_;
   uint64_t serial_ = 0;
