@@ -7,7 +7,9 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <mutex>
 
 #include "file_node.h"
@@ -223,7 +225,39 @@ Result<Limits> FileNode::ComputeLimits() {
 
 // ---- synchronous I/O: no allocation unless a request fails ----
 
+// O_DIRECT needs memory aligned buffers; QEMU copies through an aligned bounce buffer when the
+// caller's is not, and so do we (one per thread, grown as needed, kept for reuse).
+namespace {
+constexpr uintptr_t kDirectMemAlign = 4096;
+
+uint8_t* BounceBuffer(size_t len) {
+  struct Freer {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  thread_local std::unique_ptr<uint8_t, Freer> buf;
+  thread_local size_t cap = 0;
+  if (cap < len) {
+    void* p = nullptr;
+    const size_t want = (len + kDirectMemAlign - 1) / kDirectMemAlign * kDirectMemAlign;
+    if (posix_memalign(&p, kDirectMemAlign, want) != 0) return nullptr;
+    buf.reset(static_cast<uint8_t*>(p));
+    cap = want;
+  }
+  return buf.get();
+}
+
+bool Misaligned(const void* p) { return reinterpret_cast<uintptr_t>(p) % kDirectMemAlign != 0; }
+}  // namespace
+
+
 Status FileNode::Pread(void* buf, size_t len, uint64_t offset) const {
+  if (cfg_.direct && len > 0 && Misaligned(buf)) {
+    uint8_t* bounce = BounceBuffer(len);
+    if (!bounce) return Error(ENOMEM, "no memory for a {}-byte O_DIRECT bounce buffer", len);
+    ZBL_RETURN_IF_ERROR(Pread(bounce, len, offset));
+    std::memcpy(buf, bounce, len);
+    return Status::Ok();
+  }
   auto* p = static_cast<uint8_t*>(buf);
   while (len > 0) {
     ssize_t n = pread(fd_, p, len, static_cast<off_t>(offset));
@@ -246,6 +280,12 @@ Status FileNode::Pread(void* buf, size_t len, uint64_t offset) const {
 }
 
 Status FileNode::Pwrite(const void* buf, size_t len, uint64_t offset) const {
+  if (cfg_.direct && len > 0 && Misaligned(buf)) {
+    uint8_t* bounce = BounceBuffer(len);
+    if (!bounce) return Error(ENOMEM, "no memory for a {}-byte O_DIRECT bounce buffer", len);
+    std::memcpy(bounce, buf, len);
+    return Pwrite(bounce, len, offset);
+  }
   auto* p = static_cast<const uint8_t*>(buf);
   while (len > 0) {
     ssize_t n = pwrite(fd_, p, len, static_cast<off_t>(offset));

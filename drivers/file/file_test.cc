@@ -157,6 +157,14 @@ TEST_F(FileTest, DirectIo) {
   std::memset(buf.get(), 0, len);
   ASSERT_TRUE((*b)->Read(1 << 20, buf.get(), len).ok());
   EXPECT_EQ(std::memcmp(buf.get(), d.data(), len), 0);
+  // Buffers not aligned in memory go through a bounce buffer, as in QEMU.
+  std::vector<uint8_t> odd(len + 1);
+  auto e = Pattern(len, 21);
+  std::memcpy(odd.data() + 1, e.data(), len);
+  ASSERT_TRUE((*b)->Write(2 << 20, odd.data() + 1, len).ok());
+  std::fill(odd.begin(), odd.end(), 0);
+  ASSERT_TRUE((*b)->Read(2 << 20, odd.data() + 1, len).ok());
+  EXPECT_EQ(std::memcmp(odd.data() + 1, e.data(), len), 0);
 }
 
 TEST_F(FileTest, ConcurrentWritersOnDistinctRanges) {
