@@ -209,6 +209,10 @@ std::optional<json> ParseResultJson(const std::string& text, const std::string& 
       }
     }
     diag.Warn(file, fmt::format("malformed JSON, file ignored: {}", e.what()));
+  } catch (const json::exception& e) {
+    // Not a syntax error but still unreadable, e.g. a number too large for a double (found by
+    // fuzz/reports_fuzz).
+    diag.Warn(file, fmt::format("malformed JSON, file ignored: {}", e.what()));
   }
   return std::nullopt;
 }

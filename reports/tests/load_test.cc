@@ -91,6 +91,13 @@ TEST(ParseResultJson, MalformedTextIsAWarningNotAnException) {
   EXPECT_EQ(diag.warnings()[0].file, "x.json");
 }
 
+TEST(ParseResultJson, NumberTooLargeIsAWarningNotAnException) {
+  Diagnostics diag;
+  EXPECT_FALSE(ParseResultJson("{\"iops\": 1e99999}", "big.json", diag));
+  ASSERT_EQ(diag.warnings().size(), 1u);
+  EXPECT_EQ(diag.warnings()[0].file, "big.json");
+}
+
 TEST(InsertMissingCommas, OnlyBetweenObjectsOutsideStrings) {
   EXPECT_EQ(InsertMissingCommas("[{\"a\":1}\n  {\"b\":\"} {\"}]"),
             "[{\"a\":1}\n  ,{\"b\":\"} {\"}]");
