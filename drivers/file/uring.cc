@@ -4,17 +4,15 @@
 // complete from the next Reap like the rest.
 //
 // Submit only fills a submission entry; Reap hands every pending entry to the kernel together
-// with its wait, in one io_uring_enter. One system call per request made the queue no faster
-// than QEMU's at depth 32 (where a buffered write to tmpfs is punted to an io-wq worker anyway,
-// the enter itself was the cost that differed).
+// with its wait, in one io_uring_enter (about 16 requests per enter at depth 32, instead of one
+// enter per request). At depth 32 this took 4K writes from 79k to 187k IOPS with O_DIRECT on a
+// virtio disk and from 147k to 228k buffered on ext4. On tmpfs the kernel hands every write to
+// an io-wq worker thread whatever the batching, and that worker sets the pace (bench/README).
 #include <liburing.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <cstring>
-#include <thread>
 #include <vector>
 
 #include "file_node.h"
@@ -22,31 +20,15 @@
 namespace zbl::file {
 namespace {
 
-// Ring set-ups, best first; the first the kernel accepts wins.
-//  - SINGLE_ISSUER + DEFER_TASKRUN (6.1): completions are posted only when the queue's thread
-//    waits for them, in one go, rather than each one interrupting or waking it. A buffered
-//    write to tmpfs is punted to an io-wq worker, and each completion used to wake the waiter:
-//    at depth 32 this halved the context switches and a fifth of the CPU time. The ring is
-//    bound to one thread, so it is created disabled (R_DISABLED) and bound by the first thread
-//    that uses it, and rebuilt when another thread takes over an idle queue.
-//  - COOP_TASKRUN (5.19): completion work waits for the next kernel entry of the task instead
-//    of interrupting it.
-// SUBMIT_ALL (5.18) keeps submitting a batch past an entry that fails to prepare. With either
-// TASKRUN mode completions can be held back until the task enters the kernel, so a Reap(0) poll
-// enters it. TASKRUN_FLAG is not used: with it liburing's every empty peek enters the kernel to
-// post what a worker just finished, one completion per call, which at depth 32 brought back the
-// context switches DEFER_TASKRUN removes (100k instead of 8k per 131072 writes).
-struct SetupMode {
-  unsigned flags;
-  bool bound;  // the ring belongs to the thread that enabled it
-};
-constexpr SetupMode kModes[] = {
-    {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_R_DISABLED |
-         IORING_SETUP_SUBMIT_ALL,
-     true},
-    {IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL, false},
-    {0, false},
-};
+// Ring set-ups, best first; the first the kernel accepts wins. COOP_TASKRUN (5.19): the work
+// that posts a completion waits for the task's next kernel entry instead of interrupting it
+// (it enters anyway, to wait or to submit). SUBMIT_ALL (5.18) keeps submitting a batch past an
+// entry that fails to prepare, so that one bad entry does not hold the others back.
+// Measured and left out (tmpfs and ext4 files, depth 32): SINGLE_ISSUER + DEFER_TASKRUN made
+// the queue's thread run every completion itself and doubled the context switches of a write
+// punted to an io-wq worker (5-30 % fewer IOPS than COOP_TASKRUN), besides tying the ring to one
+// thread; TASKRUN_FLAG made liburing's every empty peek enter the kernel.
+constexpr unsigned kSetupFlags[] = {IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL, 0};
 
 class UringQueue final : public IoQueue {
  public:
@@ -81,7 +63,6 @@ class UringQueue final : public IoQueue {
     if (req->op != IoRequest::Op::kFlush && req->op != IoRequest::Op::kRead && node_.read_only()) {
       return Error(EROFS, "write refused: '{}' was opened with read-only=on", node_.path());
     }
-    ZBL_RETURN_IF_ERROR(Own());
     if (req->op == IoRequest::Op::kAppend) {
       SubmitAppend(req);
       return Status::Ok();
@@ -99,7 +80,6 @@ class UringQueue final : public IoQueue {
   }
 
   Result<unsigned> Reap(unsigned min) override {
-    ZBL_RETURN_IF_ERROR(Own());
     unsigned done = DrainLocal();
     if (min > inflight_ + done) {
       min = inflight_ + done;
@@ -122,7 +102,7 @@ class UringQueue final : public IoQueue {
       }
     }
     if (min == 0 && inflight_ > local_.size()) {
-      io_uring_get_events(&ring_);  // a poll: post what the kernel holds back (see kModes)
+      io_uring_get_events(&ring_);  // a poll: run the completion work COOP_TASKRUN holds back
       done += DrainRing();
     }
     return done;
@@ -139,12 +119,11 @@ class UringQueue final : public IoQueue {
 
   Status Setup() {
     int r = -EINVAL;
-    for (const SetupMode& m : kModes) {
+    for (unsigned flags : kSetupFlags) {
       io_uring_params p{};
-      p.flags = m.flags;
+      p.flags = flags;
       r = io_uring_queue_init_params(depth_, &ring_, &p);
       if (r != -EINVAL) {
-        bound_ = m.bound;
         break;
       }
     }
@@ -156,41 +135,6 @@ class UringQueue final : public IoQueue {
     // registration is refused the plain descriptor works the same.
     const int fd = node_.fd();
     fixed_ = io_uring_register_files(&ring_, &fd, 1) == 0;
-    return Status::Ok();
-  }
-
-  // A bound ring accepts system calls from one thread only: the first that uses the queue.
-  // Another thread may take over an idle queue (the ring is rebuilt for it), not one with
-  // requests in the ring, whose completions only the owner can collect.
-  Status Own() {
-    if (!ready_) {
-      return Error(EIO, "io_uring queue: the ring could not be set up again for this thread");
-    }
-    if (!bound_) {
-      return Status::Ok();
-    }
-    const std::thread::id me = std::this_thread::get_id();
-    if (owner_ == me) {
-      return Status::Ok();
-    }
-    if (owner_ != std::thread::id{}) {
-      if (inflight_ > local_.size()) {
-        return Error(EBUSY,
-                     "io_uring queue: {} requests in flight were submitted by another thread; "
-                     "reap them there before handing the queue over",
-                     inflight_ - static_cast<unsigned>(local_.size()));
-      }
-      io_uring_queue_exit(&ring_);
-      ready_ = false;
-      owner_ = {};
-      ZBL_RETURN_IF_ERROR(Setup());
-    }
-    // liburing 2.3 declares io_uring_enable_rings but does not export it.
-    if (syscall(__NR_io_uring_register, ring_.ring_fd, IORING_REGISTER_ENABLE_RINGS, nullptr, 0) <
-        0) {
-      return ErrnoStatus(errno, "io_uring_register(IORING_REGISTER_ENABLE_RINGS)");
-    }
-    owner_ = me;
     return Status::Ok();
   }
 
@@ -316,8 +260,6 @@ class UringQueue final : public IoQueue {
   unsigned inflight_ = 0;
   bool ready_ = false;
   bool fixed_ = false;  // the node's descriptor is registered file 0
-  bool bound_ = false;  // see Own()
-  std::thread::id owner_;
 };
 
 bool ProbeIoUring() {
