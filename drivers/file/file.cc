@@ -219,6 +219,7 @@ Result<Limits> FileNode::ComputeLimits() {
     l.max_active_zones = geo_.max_active_zones;
     l.max_append_bytes = geo_.max_append_bytes / lbs_ * lbs_;
     l.write_granularity = geo_.physical_block_size;
+    l.max_transfer = geo_.max_transfer;
   }
   return l;
 }
@@ -254,6 +255,9 @@ Status FileNode::Pread(void* buf, size_t len, uint64_t offset) const {
   if (cfg_.direct && len > 0 && Misaligned(buf)) {
     uint8_t* bounce = BounceBuffer(len);
     if (!bounce) return Error(ENOMEM, "no memory for a {}-byte O_DIRECT bounce buffer", len);
+    // A device that transfers nothing (null_blk with memory_backed=0) leaves the buffer as it
+    // was: the caller's bytes, never an earlier request's left in the bounce buffer.
+    std::memcpy(bounce, buf, len);
     ZBL_RETURN_IF_ERROR(Pread(bounce, len, offset));
     std::memcpy(buf, bounce, len);
     return Status::Ok();

@@ -36,6 +36,8 @@ struct ZonedGeometry {
   uint32_t max_active_zones = 0;  // 0 = no limit
   uint64_t max_append_bytes = 0;
   uint32_t physical_block_size = 0;
+  // queue/max_sectors_kb in bytes: Linux splits longer requests (0 = unknown).
+  uint64_t max_transfer = 0;
   // Why the device is reported NONE: "" when zoned.
   std::string reason;
 };

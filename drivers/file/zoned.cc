@@ -126,6 +126,7 @@ ZonedGeometry ProbeZonedSysfs(const std::string& dir, uint64_t size, uint32_t lb
     append = ReadNumOr(dir, "max_hw_sectors_kb", 0) * 1024;
   }
   g.max_append_bytes = append / lbs * lbs;
+  g.max_transfer = ReadNumOr(dir, "max_sectors_kb", 0) * 1024 / lbs * lbs;
   g.physical_block_size = static_cast<uint32_t>(ReadNumOr(dir, "physical_block_size", lbs));
   if (g.physical_block_size < lbs || g.physical_block_size % lbs != 0) {
     g.physical_block_size = lbs;
