@@ -66,6 +66,13 @@ zoned_script() {
     "zrs $((s + 8 * Z)) $((2 * Z))"
     "write -P 0x77 $((s + 10 * Z)) 100" "zrp $((s + 10 * Z)) 1"       # expected difference 3
     "zrs $((s + 10 * Z)) $Z"
+    "zrs $((s + 2 * Z)) $((4 * Z))"                                   # frees open/active zones
+    "write -P 0x55 $((s + 11 * Z)) 4096" "write -P 0x55 $((s + 12 * Z)) 4096"
+    "write -P 0x55 $((s + 13 * Z)) 4096" "write -P 0x55 $((s + 14 * Z)) 4096"
+    "zc $((s + 11 * Z)) $((4 * Z))"                                   # CLOSED: still active
+    "write -P 0x55 $((s + 15 * Z)) 4096" "write -P 0x55 $((s + 16 * Z)) 4096"
+    "write -P 0x55 $((s + 17 * Z)) 4096" "zo $((s + 17 * Z)) $Z"     # active exhaustion
+    "zrp $((s + 11 * Z)) 7" "zrs $((s + 11 * Z)) $((7 * Z))"
     "zrs $((s + 4096)) $Z" "zo $((s + Z)) 4096" "zrs $s $((Z + 4096))" # misaligned ranges
     "read -v $((s + Z)) 512"
   )
