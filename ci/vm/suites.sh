@@ -37,6 +37,16 @@ guest() {
       --gtest_output="json:$ZBL_VM_RESULTS/$name/zbl-suites.json" || rc=$?
     echo "### $name: exit $rc"
     filter='*/user_device'
+    # Cell by cell, the device's fingerprint must name its own family's profile.
+    python3 - "$ZBL_VM_RESULTS/$name/devices.json" "$family" <<'PY' || rc=1
+import json, sys
+devices, family = json.load(open(sys.argv[1])), sys.argv[2]
+dev = next(c for c in devices["configs"] if c["name"] == "user_device")
+got = dev.get("fingerprint_match")
+cells = ", ".join(f"{k}={v}" for k, v in sorted(dev.get("fingerprint", {}).items()))
+print(f"### fingerprint: {got} (want {family}): {cells}")
+sys.exit(0 if got == family else 1)
+PY
     [ "$rc" -eq 0 ] || failed=1
   done
   return "$failed"
