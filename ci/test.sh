@@ -14,9 +14,6 @@ jobs=$(nproc)
 presets=${ZBL_TEST_PRESETS:-"default asan tsan fuzz"}
 # Builds of several clones share ccache entries (paths are rewritten relative to the clone).
 export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=true
-# Known to fail, run on their own label until fixed (see ci/vm/CMakeLists.txt): the qemu-io
-# parity scripts and the suites inside the guest.
-known_failing='qemu-io-parity|vm-suites'
 status=0
 summary=()
 
@@ -34,8 +31,8 @@ run_preset() {
   local log; log=$(mktemp)
   local args=(--preset "$preset" -j "$jobs" --timeout 900)
   case $preset in
-    default) args+=(-LE "$known_failing") ;;
-    asan) args+=(-LE "vm|browser|bench|$known_failing") ;;
+    default) ;;
+    asan) args+=(-LE "vm|browser|bench") ;;
     tsan) args+=(-L 'concurrency') ;;
     fuzz) args+=(-L 'fuzz') ;;
   esac
@@ -55,5 +52,4 @@ for p in $presets; do
 done
 echo "== zbl: summary"
 printf '%s\n' "${summary[@]}"
-echo "(not run here, known to fail: ctest -L qemu-io-parity, ctest -L vm-suites)"
 exit $status

@@ -37,6 +37,7 @@ TEST_P(Append, ReturnsOffset) {
   EXPECT_EQ(*b, at + wb_);
   EXPECT_EQ(WpRel(z_), 4 * wb_);
   // The data is where the returned offsets say.
+  if (!DataKept()) return;
   std::vector<uint8_t> got(3 * wb_);
   ZBL_ASSERT_OK(dev().Read(*b, got.data(), got.size()));
   EXPECT_EQ(got, Pattern(0, 3 * wb_, 2));

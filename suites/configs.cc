@@ -79,6 +79,8 @@ Config Emulated(std::string name, const Geometry& g) {
   c.option_string = "driver=emulated," + EmulatedKeys(g, "");
   c.driver_labels = {"emulated"};
   c.expect = ExpectOf(g);
+  // Without profile= the emulator follows null_blk (its documented default).
+  if (g.profile.empty()) c.family = "null_blk";
   return c;
 }
 
@@ -318,6 +320,8 @@ std::optional<std::string> ConfigProfile(const Config& c) {
     if (FindProfileKey(*o, p)) return p;
   }
   if (!c.family.empty()) return c.family;
+  // ZBL_PROFILE names the family of the user's device; built-in configurations keep their own.
+  if (!c.user_owned) return std::nullopt;
   if (const char* env = std::getenv("ZBL_PROFILE"); env && *env) return std::string(env);
   return std::nullopt;
 }

@@ -129,10 +129,13 @@ ProbeResult FinishWithoutResources(Backend& d) {
 }
 
 // Which zone each policy closes, simulated here for the same sequence of implicit opens.
-std::vector<uint32_t> Simulate(std::string_view policy, uint32_t m, const std::vector<uint32_t>& seq) {
+// Round robin resumes after the zone it closed last, a cursor the device keeps across resets
+// (null_blk's imp_close_zone_no): `start` is where it stands when the probe begins.
+std::vector<uint32_t> Simulate(std::string_view policy, uint32_t m, const std::vector<uint32_t>& seq,
+                               uint32_t start = 0) {
   std::set<uint32_t> open;
   std::vector<uint32_t> order, evicted;
-  uint32_t next = 0;
+  uint32_t next = start;
   for (uint32_t z : seq) {
     if (open.size() == m) {
       uint32_t v;
@@ -182,8 +185,10 @@ ProbeResult EvictPolicy(Backend& d) {
       }
       open.insert(r);
     }
-    for (std::string_view p : {"round_robin", "oldest", "lowest"})
+    for (std::string_view p : {"oldest", "lowest"})
       if (Simulate(p, m, zones) == seen) return Got(std::string(p));
+    for (uint32_t start = 0; start < m + 4; ++start)
+      if (Simulate("round_robin", m, zones, start) == seen) return Got("round_robin");
     return Got("other");
   });
 }

@@ -13,6 +13,7 @@ using ZC = ZoneCondition;
 class Reads : public DeviceTest {};
 
 TEST_P(Reads, WrittenDataReadsBack) {
+  ZBL_REQUIRE_DATA();
   const uint64_t wb = facts().wblock;
   uint64_t at = 0;
   if (lim().zoned()) {
@@ -46,6 +47,7 @@ TEST_P(Reads, AcrossZoneBoundary) {
       break;
     }
   ZBL_REQUIRE(found, "needs 2 adjacent sequential zones");
+  ZBL_REQUIRE_DATA();
   const Zone z = Report1(a);
   ZBL_REQUIRE(z.capacity == z.length && z.length <= (uint64_t{64} << 20),
               "needs zones of at most 64 MiB without a capacity gap");

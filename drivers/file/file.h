@@ -1,7 +1,8 @@
 // driver=file and driver=host_device: a regular file or a kernel block device (QEMU's
 // block/file-posix.c), with QEMU's option spelling:
 //   filename=PATH         the file or device (required)
-//   cache.direct=on|off   O_DIRECT (default off)
+//   cache.direct=on|off   O_DIRECT (default off; a zoned host_device always uses O_DIRECT,
+//                         as QEMU intends: the page cache cannot keep a zone's write order)
 //   aio=io_uring|threads  CreateQueue's engine; default io_uring when the kernel allows it
 //   read-only=on|off      open O_RDONLY; writes, appends and zone ops fail with EROFS
 //
@@ -10,7 +11,10 @@
 // sysfs and libzbd, and if any part of that probe fails the device is NONE as a whole, with the
 // reason shown by Describe(). Zone append is emulated as QEMU does: a per-zone write-pointer
 // cache; an append writes at the cached write pointer under the zone's lock, and after any failed
-// write or zone op the cache is refreshed from a zone report. Appends to conventional zones fail
+// write or zone op the cache is refreshed from a zone report. As in QEMU, zone management of a
+// range that starts in a conventional zone fails with EIO (SCSI disks would say EREMOTEIO)
+// unless the range is the whole device, and a conventional zone without a write pointer
+// (SCSI's all-ones) reports kInvalidWritePointer. Appends to conventional zones fail
 // with EIO (the backend only lets appends through at a zone start; QEMU would write there).
 //
 // Thread safety: every Node method may be called from many threads at once.
@@ -36,6 +40,8 @@ struct ZonedGeometry {
   uint32_t max_active_zones = 0;  // 0 = no limit
   uint64_t max_append_bytes = 0;
   uint32_t physical_block_size = 0;
+  // queue/max_sectors_kb in bytes: Linux splits longer requests (0 = unknown).
+  uint64_t max_transfer = 0;
   // Why the device is reported NONE: "" when zoned.
   std::string reason;
 };

@@ -51,6 +51,8 @@ class FileNode final : public Node {
  private:
   FileNode(const DriverSpec& spec, const FileConfig& cfg) : Node(spec), cfg_(cfg) {}
   Status OpenFd();
+  // Zoned devices always use O_DIRECT (see file.h).
+  Status ReopenDirect();
   Status ProbeRegular(const struct stat& st);
   Status ProbeBlock(const struct stat& st);
   void ProbeZoned(const struct stat& st);
@@ -71,6 +73,7 @@ class FileNode final : public Node {
   uint32_t lbs_ = 512;
   uint32_t align_ = 512;
   bool is_block_ = false;
+  bool direct_ = false;  // O_DIRECT in effect: cache.direct=on, or forced for a zoned device
   ZonedGeometry geo_;
   std::string zbd_vendor_;
   // One entry per zone: the cached write pointer (absolute bytes; kInvalidWritePointer for

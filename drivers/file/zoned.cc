@@ -126,6 +126,7 @@ ZonedGeometry ProbeZonedSysfs(const std::string& dir, uint64_t size, uint32_t lb
     append = ReadNumOr(dir, "max_hw_sectors_kb", 0) * 1024;
   }
   g.max_append_bytes = append / lbs * lbs;
+  g.max_transfer = ReadNumOr(dir, "max_sectors_kb", 0) * 1024 / lbs * lbs;
   g.physical_block_size = static_cast<uint32_t>(ReadNumOr(dir, "physical_block_size", lbs));
   if (g.physical_block_size < lbs || g.physical_block_size % lbs != 0) {
     g.physical_block_size = lbs;
@@ -201,7 +202,10 @@ Zone FileNode::ToZone(const zbd_zone& z) const {
   d.capacity = z.capacity ? z.capacity : z.len;
   d.type = static_cast<ZoneType>(z.type);
   d.condition = static_cast<ZoneCondition>(z.cond);
-  d.write_pointer = HasNoWp(static_cast<uint8_t>(z.cond)) ? kInvalidWritePointer : z.wp;
+  // SCSI ZBC conventional zones report an all-ones write pointer (libzbd shifts it to bytes,
+  // so it arrives as 0xfffffffffffffe00); null_blk reports its conventional zones' end.
+  const bool in_zone = z.wp >= z.start && z.wp <= z.start + z.len;
+  d.write_pointer = HasNoWp(static_cast<uint8_t>(z.cond)) || !in_zone ? kInvalidWritePointer : z.wp;
   return d;
 }
 
@@ -286,6 +290,15 @@ Status FileNode::ZoneMgmt(ZoneOp op, uint64_t offset, uint64_t len) {
   }
   const uint64_t first = offset / geo_.zone_size;
   const uint64_t last = std::min<uint64_t>((offset + len - 1) / geo_.zone_size, geo_.nr_zones - 1);
+  // QEMU's rule (file-posix.c raw_co_zone_mgmt), so that every family answers EIO where SCSI
+  // disks would say EREMOTEIO: a range starting in a conventional zone is refused, unless it
+  // is the whole device (a reset-all).
+  if (types_[first] == static_cast<uint8_t>(ZoneType::kConventional) && len != size_) {
+    return Error(EIO,
+                 "zone {} {}+{}: zone {} is conventional (zone management operations are "
+                 "not allowed for conventional zones)",
+                 ToString(op), Hex(offset), Hex(len), first);
+  }
   // Appends hold one zone lock; taking the range in ascending order cannot deadlock with them.
   for (uint64_t z = first; z <= last; ++z) {
     zone_mu_[z].lock();

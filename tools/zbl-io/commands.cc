@@ -17,6 +17,7 @@
 #include "getopt.h"
 #include "image.h"
 #include "numbers.h"
+#include "padded_io.h"
 #include "shell.h"
 #include "zbl/driver.h"
 
@@ -235,12 +236,12 @@ int ReadCmd(Shell& sh, Args argv) {
   }
   Backend& dev = *sh.device();
   // Checked before the buffer exists so that a huge bad request allocates nothing.
-  if (Status st = dev.CheckIo(offset, count, "read"); !st.ok()) {
+  if (Status st = CheckPaddedIo(dev, offset, count, "read"); !st.ok()) {
     return Failed(sh, "read", st);
   }
   IoBuffer buf(static_cast<size_t>(count), 0xab);
   auto t1 = Clock::now();
-  Status st = dev.Read(offset, buf.data(), buf.size());
+  Status st = PaddedRead(dev, offset, buf.data(), buf.size());
   auto t2 = Clock::now();
   if (!st.ok()) {
     return Failed(sh, "read", st);
@@ -407,7 +408,7 @@ int WriteCmd(Shell& sh, Args argv) {
                         f.b ? "VM state (-b)" : "compressed writing (-c)"));
   }
   Backend& dev = *sh.device();
-  if (Status st = dev.CheckIo(offset, count, "write"); !st.ok()) {
+  if (Status st = CheckPaddedIo(dev, offset, count, "write"); !st.ok()) {
     return Failed(sh, "write", st);
   }
   IoBuffer buf(static_cast<size_t>(count), f.z ? 0 : static_cast<uint8_t>(f.pattern));
@@ -415,7 +416,7 @@ int WriteCmd(Shell& sh, Args argv) {
     return -EINVAL;
   }
   auto t1 = Clock::now();
-  Status st = dev.Write(offset, buf.data(), buf.size());
+  Status st = PaddedWrite(dev, offset, buf.data(), buf.size());
   // Force Unit Access: the backend has no FUA flag, so a flush makes the data durable.
   if (st.ok() && f.fua) {
     st = dev.Flush();
@@ -651,9 +652,9 @@ int FlushCmd(Shell& sh, Args) {
   return -st.code();
 }
 
+// qemu-io's lines only, so that scripts compare; zbl's own view is `describe`.
 int InfoCmd(Shell& sh, Args) {
-  Backend& dev = *sh.device();
-  Node& root = dev.root();
+  Node& root = sh.device()->root();
   // qemu-io prints a protocol driver's name twice (as format and as protocol name); zbl's
   // leaf drivers are its protocol drivers.
   sh.out() << "format name: " << root.driver_name() << "\n";
@@ -662,7 +663,11 @@ int InfoCmd(Shell& sh, Args) {
   }
   sh.out() << "cluster size: " << Cvtstr(0) << "\n";
   sh.out() << "vm state offset: " << Cvtstr(0) << "\n";
-  sh.out() << dev.Describe();
+  return 0;
+}
+
+int DescribeCmd(Shell& sh, Args) {
+  sh.out() << sh.device()->Describe();
   return 0;
 }
 
@@ -687,6 +692,9 @@ void HelpOneline(std::ostream& out, std::string_view name, const CommandSpec& c)
 int HelpCmd(Shell& sh, Args argv) {
   if (argv.size() < 2) {
     for (const CommandSpec& c : Commands()) {
+      if (c.flags & kCommandZblOnly) {
+        continue;
+      }
       HelpOneline(sh.out(), c.name, c);
     }
     sh.out() << "\nUse 'help commandname' for extended help.\n";
@@ -764,6 +772,9 @@ constexpr const char kWriteHelp[] =
 
 constexpr CommandSpec kCommands[] = {
     {"close", "c", nullptr, "close the current open file", 0, 0, 0, nullptr, CloseCmd},
+    {"describe", nullptr, nullptr,
+     "zbl's view of the device: driver graph, options, limits, geometry (not in qemu-io)", 0, 0,
+     kCommandZblOnly, nullptr, DescribeCmd},
     {"flush", "f", nullptr, "flush all in-core file state to disk", 0, 0, 0, nullptr, FlushCmd},
     {"help", "?", "[command]", "help for one or all commands", 0, 1, kCommandGlobal, nullptr,
      HelpCmd},

@@ -1,0 +1,125 @@
+#include "padded_io.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+
+namespace zbl::io {
+namespace {
+
+struct Span {
+  uint64_t start;  // aligned
+  uint64_t end;    // aligned
+};
+
+uint64_t Align(const Backend& dev) { return dev.limits().request_alignment; }
+
+Span Cover(const Backend& dev, uint64_t offset, size_t len) {
+  const uint64_t a = Align(dev);
+  return {offset / a * a, (offset + len + a - 1) / a * a};
+}
+
+bool Aligned(const Backend& dev, uint64_t offset, size_t len) {
+  return offset % Align(dev) == 0 && len % Align(dev) == 0;
+}
+
+struct Freer {
+  void operator()(uint8_t* p) const { std::free(p); }
+};
+using Bounce = std::unique_ptr<uint8_t, Freer>;
+
+// Aligned for O_DIRECT whatever the device's block size.
+Result<Bounce> NewBounce(size_t len) {
+  constexpr size_t kMemAlign = 4096;
+  void* p = nullptr;
+  if (posix_memalign(&p, kMemAlign, (len + kMemAlign - 1) / kMemAlign * kMemAlign) != 0) {
+    return Error(ENOMEM, "no memory for a {}-byte padding buffer", len);
+  }
+  return Bounce(static_cast<uint8_t*>(p));
+}
+
+// EINVAL when the block at `block` lies in a sequential zone.
+Status RefuseInSequentialZone(Backend& dev, uint64_t block, uint64_t offset, size_t len) {
+  auto z = dev.ReportZones(block, 1);
+  if (!z.ok()) {
+    return z.status();
+  }
+  if (z->empty() || (*z)[0].type == ZoneType::kConventional) {
+    return Status::Ok();
+  }
+  return Error(EINVAL,
+               "write of {} bytes at {:#x} is not aligned to the {}-byte block size, and "
+               "zone {} is sequential: it takes whole blocks at its write pointer, so the "
+               "write cannot be padded",
+               len, offset, Align(dev), dev.ZoneIndex(block));
+}
+
+std::mutex& RmwMutex() {
+  static std::mutex mu;
+  return mu;
+}
+
+}  // namespace
+
+Status CheckPaddedIo(const Backend& dev, uint64_t offset, size_t len, std::string_view what) {
+  const uint64_t size = dev.size();
+  if (offset > size || len > size - offset) {
+    return Error(EINVAL, "{} of {} bytes at {:#x} is beyond the end of the device ({:#x})", what,
+                 len, offset, size);
+  }
+  return Status::Ok();
+}
+
+Status PaddedRead(Backend& dev, uint64_t offset, void* buf, size_t len) {
+  if (Aligned(dev, offset, len)) {
+    return dev.Read(offset, buf, len);
+  }
+  ZBL_RETURN_IF_ERROR(CheckPaddedIo(dev, offset, len, "read"));
+  if (len == 0) {
+    return Status::Ok();
+  }
+  const Span s = Cover(dev, offset, len);
+  auto bounce = NewBounce(s.end - s.start);
+  if (!bounce.ok()) {
+    return bounce.status();
+  }
+  ZBL_RETURN_IF_ERROR(dev.Read(s.start, bounce->get(), s.end - s.start));
+  std::memcpy(buf, bounce->get() + (offset - s.start), len);
+  return Status::Ok();
+}
+
+Status PaddedWrite(Backend& dev, uint64_t offset, const void* buf, size_t len) {
+  if (Aligned(dev, offset, len)) {
+    return dev.Write(offset, buf, len);
+  }
+  ZBL_RETURN_IF_ERROR(CheckPaddedIo(dev, offset, len, "write"));
+  if (len == 0) {  // nothing to pad, as in QEMU: not even in a sequential zone
+    return Status::Ok();
+  }
+  const Span s = Cover(dev, offset, len);
+  const uint64_t a = Align(dev);
+  if (dev.limits().zoned()) {
+    ZBL_RETURN_IF_ERROR(RefuseInSequentialZone(dev, s.start, offset, len));
+    ZBL_RETURN_IF_ERROR(RefuseInSequentialZone(dev, s.end - a, offset, len));
+  }
+  auto bounce = NewBounce(s.end - s.start);
+  if (!bounce.ok()) {
+    return bounce.status();
+  }
+  uint8_t* b = bounce->get();
+  std::lock_guard<std::mutex> lk(RmwMutex());
+  if (offset != s.start) {
+    ZBL_RETURN_IF_ERROR(dev.Read(s.start, b, a));
+  }
+  const uint64_t tail = s.end - a;
+  if (offset + len != s.end && (tail != s.start || offset == s.start)) {
+    ZBL_RETURN_IF_ERROR(dev.Read(tail, b + (tail - s.start), a));
+  }
+  std::memcpy(b + (offset - s.start), buf, len);
+  return dev.Write(s.start, b, s.end - s.start);
+}
+
+}  // namespace zbl::io
