@@ -414,7 +414,11 @@ Result<std::unique_ptr<IoQueue>> FileNode::CreateQueue(unsigned depth) {
 void FileNode::Describe(NodeInfo& info) const {
   info.Add("filename", cfg_.filename);
   info.Add("type", is_block_ ? "block device" : "regular file");
-  info.Add("aio", cfg_.aio == Aio::kIoUring ? "io_uring" : "threads (synchronous pread/pwrite)");
+  info.Add("aio", cfg_.aio == Aio::kThreads ? "threads (synchronous pread/pwrite)"
+                  : OnMemoryFileSystem(fd_)
+                      ? "io_uring queue, requests done at submission (tmpfs/ramfs: io_uring "
+                        "would hand each write to a worker thread)"
+                      : "io_uring");
   info.Add("cache.direct", cfg_.direct ? "on"
                            : direct_   ? "off, but O_DIRECT: a zoned device is never cached"
                                        : "off");

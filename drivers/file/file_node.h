@@ -89,5 +89,7 @@ void CloseZbd(int fd);
 
 // An io_uring queue over `node` (uring.cc).
 Result<std::unique_ptr<IoQueue>> CreateUringQueue(FileNode& node, unsigned depth);
+// A regular file on tmpfs or ramfs: its io_uring queue does requests at submission (uring.cc).
+bool OnMemoryFileSystem(int fd);
 
 }  // namespace zbl::file

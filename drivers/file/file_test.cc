@@ -792,8 +792,14 @@ TEST_F(ZonedDeviceTest, AppendAfterAFailedWriteLandsAtTheDevicesWritePointer) {
   auto z = EmptySequentialZone(*b);
   ASSERT_TRUE(z) << "no empty sequential zone on " << path_;
   const uint32_t blk = b->limits().logical_block_size;
-  // Longer than the zone's capacity: Linux splits it, pieces below the capacity may land.
+  // Past the zone's capacity (and, when capacity == size, into the next zone, finished first so
+  // that the write cannot be a valid one spanning two zones): it must fail.
   const size_t len = z->capacity - 4 * blk + 8 * blk;
+  const uint64_t next = z->start + z->length;
+  const bool finish_next = z->capacity == z->length && next < b->limits().size;
+  if (finish_next) {
+    ASSERT_TRUE(b->ZoneMgmt(ZoneOp::kFinish, next, z->length).ok());
+  }
   auto data = Pattern(len, 5);
   ASSERT_TRUE(b->Write(z->start, data.data(), 4 * blk).ok());
   EXPECT_FALSE(b->Write(z->start + 4 * blk, data.data(), len).ok());
@@ -808,6 +814,9 @@ TEST_F(ZonedDeviceTest, AppendAfterAFailedWriteLandsAtTheDevicesWritePointer) {
     EXPECT_EQ(r.status().code(), EIO);
   }
   EXPECT_TRUE(b->ZoneMgmt(ZoneOp::kReset, z->start, z->length).ok());
+  if (finish_next) {
+    EXPECT_TRUE(b->ZoneMgmt(ZoneOp::kReset, next, z->length).ok());
+  }
 }
 
 // QEMU refuses zone management starting in a conventional zone with EIO; zbl's host_device

@@ -36,7 +36,7 @@ namespace {
 constexpr unsigned kSetupFlags[] = {IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL, 0};
 
 // A regular file only: a device node's fstatfs answers for devtmpfs, a tmpfs too.
-bool OnMemoryFileSystem(int fd) {
+bool IsOnMemoryFileSystem(int fd) {
   struct stat st {};
   struct statfs fs {};
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || fstatfs(fd, &fs) != 0) {
@@ -154,7 +154,7 @@ class UringQueue final : public IoQueue {
       return ErrnoStatus(-r, fmt::format("io_uring_queue_init({})", depth_));
     }
     ready_ = true;
-    in_memory_ = OnMemoryFileSystem(node_.fd());
+    in_memory_ = IsOnMemoryFileSystem(node_.fd());
     // A registered file spares the kernel looking the descriptor up for every request; where
     // registration is refused the plain descriptor works the same.
     const int fd = node_.fd();
@@ -314,6 +314,8 @@ bool ProbeIoUring() {
 }
 
 }  // namespace
+
+bool OnMemoryFileSystem(int fd) { return IsOnMemoryFileSystem(fd); }
 
 bool IoUringAvailable() {
   static const bool available = ProbeIoUring();
