@@ -413,6 +413,21 @@ class UringQueueTest : public FileTest, public ::testing::WithParamInterface<std
       EXPECT_EQ(reqs[i].error, 0) << "block " << first + i;
     }
   }
+  // N writes of blocks [0, n) submitted to `q` without reaping; the buffers live in the batch.
+  struct Batch {
+    std::vector<std::vector<uint8_t>> data;
+    std::vector<IoRequest> reqs;
+    Completion c;
+  };
+  static void SubmitWrites(IoQueue& q, Batch& b, unsigned n) {
+    b.reqs.resize(n);
+    b.c.calls.assign(n, 0);
+    for (unsigned i = 0; i < n; ++i) {
+      b.data.push_back(Block(i));
+      Prepare(b.reqs[i], IoRequest::Op::kWrite, i, b.data[i].data(), &b.c);
+      ASSERT_TRUE(q.Submit(&b.reqs[i]).ok());
+    }
+  }
   void ExpectBlocks(unsigned first, unsigned n) {
     std::vector<uint8_t> back(4096);
     for (unsigned i = first; i < first + n; ++i) {
@@ -427,15 +442,9 @@ class UringQueueTest : public FileTest, public ::testing::WithParamInterface<std
 TEST_P(UringQueueTest, ReapWaitsForAtLeastMin) {
   auto q = Queue(16);
   ASSERT_TRUE(q);
-  std::vector<std::vector<uint8_t>> data;
-  std::vector<IoRequest> reqs(16);
-  Completion c;
-  c.calls.assign(16, 0);
-  for (unsigned i = 0; i < 16; ++i) {
-    data.push_back(Block(i));
-    Prepare(reqs[i], IoRequest::Op::kWrite, i, data[i].data(), &c);
-    ASSERT_TRUE(q->Submit(&reqs[i]).ok());
-  }
+  Batch batch;
+  ASSERT_NO_FATAL_FAILURE(SubmitWrites(*q, batch, 16));
+  auto& c = batch.c;
   EXPECT_EQ(q->inflight(), 16u);
   auto n = q->Reap(12);
   ASSERT_TRUE(n.ok()) << n.status().ToString();
@@ -454,15 +463,9 @@ TEST_P(UringQueueTest, ReapWaitsForAtLeastMin) {
 TEST_P(UringQueueTest, PollingWithReapZeroCompletesEverything) {
   auto q = Queue(8);
   ASSERT_TRUE(q);
-  std::vector<std::vector<uint8_t>> data;
-  std::vector<IoRequest> reqs(8);
-  Completion c;
-  c.calls.assign(8, 0);
-  for (unsigned i = 0; i < 8; ++i) {
-    data.push_back(Block(i));
-    Prepare(reqs[i], IoRequest::Op::kWrite, i, data[i].data(), &c);
-    ASSERT_TRUE(q->Submit(&reqs[i]).ok());
-  }
+  Batch batch;
+  ASSERT_NO_FATAL_FAILURE(SubmitWrites(*q, batch, 8));
+  auto& c = batch.c;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   unsigned got = 0;
   while (got < 8 && std::chrono::steady_clock::now() < deadline) {
@@ -538,15 +541,9 @@ TEST_P(UringQueueTest, IdleQueueMovesBetweenThreads) {
 TEST_P(UringQueueTest, BusyQueueHandedOverIsReapedByTheNewThread) {
   auto q = Queue(4);
   ASSERT_TRUE(q);
-  std::vector<std::vector<uint8_t>> data;
-  std::vector<IoRequest> reqs(4);
-  Completion c;
-  c.calls.assign(4, 0);
-  for (unsigned i = 0; i < 4; ++i) {
-    data.push_back(Block(i));
-    Prepare(reqs[i], IoRequest::Op::kWrite, i, data[i].data(), &c);
-    ASSERT_TRUE(q->Submit(&reqs[i]).ok());
-  }
+  Batch batch;
+  ASSERT_NO_FATAL_FAILURE(SubmitWrites(*q, batch, 4));
+  auto& c = batch.c;
   ASSERT_TRUE(q->Reap(0).ok());  // into the kernel
   unsigned got = 4 - q->inflight();
   std::thread([&] {
