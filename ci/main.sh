@@ -33,17 +33,20 @@ echo "== zbl: full log: $results/zbl-suites.log"
 vm_dirs=()
 if [ "${ZBL_MAIN_VM:-1}" = 1 ]; then
   if ci/vm/can-run.sh >/dev/null 2>&1; then
-    echo "== zbl: conformance suites on real kernel devices (ci/vm/suites.sh) -> $results/vm-suites/"
-    rm -rf "$results/vm-suites"
-    if ci/vm/suites.sh --zbl-suites "$build/suites/zbl-suites" --results "$PWD/$results/vm-suites" \
-        >"$results/vm-suites.log" 2>&1; then
-      echo "== zbl: every kernel device passed (log: $results/vm-suites.log)"
+    # Beside results/, not in it: zbl-report merges a folder's subfolders into one machine.
+    vm_results=${results%/}-vm
+    echo "== zbl: conformance suites on real kernel devices (ci/vm/suites.sh) -> $vm_results/"
+    rm -rf "$vm_results"
+    mkdir -p "$vm_results"
+    if ci/vm/suites.sh --zbl-suites "$build/suites/zbl-suites" --results "$(cd "$vm_results" && pwd)" \
+        >"$vm_results/vm-suites.log" 2>&1; then
+      echo "== zbl: every kernel device passed (log: $vm_results/vm-suites.log)"
     else
-      echo "== zbl: kernel devices: failures, see $results/vm-suites.log"
-      grep -E '^\[  FAILED  \]|^### ' "$results/vm-suites.log" | sort -u || true
+      echo "== zbl: kernel devices: failures, see $vm_results/vm-suites.log"
+      grep -E '^\[  FAILED  \]|^### ' "$vm_results/vm-suites.log" | sort -u || true
       suites_status=1
     fi
-    for d in "$results"/vm-suites/*/; do [ -f "$d/devices.json" ] && vm_dirs+=("$d"); done
+    for d in "$vm_results"/*/; do [ -f "$d/devices.json" ] && vm_dirs+=("$d"); done
   else
     echo "== zbl: SKIP real kernel devices: qemu-system cannot run here ($(ci/vm/can-run.sh 2>&1 | tail -n 1))"
   fi
