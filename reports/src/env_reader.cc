@@ -201,8 +201,13 @@ void AddVariants(const std::string& variants, const std::string& origin, DeviceC
       config.fingerprint[cell] = variant;
       config.fingerprint_src[cell] = origin;
     } else if (it->second != variant) {
-      diag.Warn(file, fmt::format("{} on {} observed {}={}, but {} says {}", origin, config.name,
-                                  cell, variant, config.fingerprint_src[cell], it->second));
+      // Kept as a warning: either the device shows more than one variant of the cell (a SCSI
+      // write violation is EREMOTEIO from the disk or EIO from Linux's zone write plug) or a
+      // probe and a rule disagree; the page shows the first, the warning names both.
+      diag.Warn(file, fmt::format("{} on {} observed {}={} where {} observed {}: the device showed "
+                                  "more than one variant of this cell",
+                                  origin, config.name, cell, variant, config.fingerprint_src[cell],
+                                  it->second));
     }
   }
 }
