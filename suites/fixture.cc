@@ -1,10 +1,10 @@
 #include "fixture.h"
 
 #include <algorithm>
-#include <fstream>
 #include <filesystem>
 
 #include "families.h"
+#include "null_blk/configfs.h"
 #include "zbl/options.h"
 
 namespace zbl::suites {
@@ -13,26 +13,6 @@ namespace {
 // Sequential zones the helpers look at: enough for every rule, few enough for huge devices.
 constexpr uint32_t kWindow = 64;
 constexpr uint64_t kChunk = 1 << 20;
-
-std::string ReadLine(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
-
-// The configfs item of a kernel null_blk disk: 6.12 names the disk after the item; older
-// kernels call it nullb<index>.
-std::filesystem::path NullBlkItem(const std::string& disk) {
-  namespace fs = std::filesystem;
-  const fs::path root = "/sys/kernel/config/nullb";
-  std::error_code ec;
-  if (fs::exists(root / disk / "memory_backed", ec)) return root / disk;
-  if (disk.rfind("nullb", 0) != 0) return {};
-  for (const auto& e : fs::directory_iterator(root, ec))
-    if (ReadLine(e.path() / "index") == disk.substr(5)) return e.path();
-  return {};
-}
 
 std::string NoDataIn(const Options& o) {
   auto driver = o.GetString("driver", "");
@@ -43,7 +23,8 @@ std::string NoDataIn(const Options& o) {
   auto file = o.GetString("filename", "");
   if (file.ok() && file->rfind("/dev/", 0) == 0) {
     const std::string disk = std::filesystem::path(*file).filename();
-    if (auto item = NullBlkItem(disk); !item.empty() && ReadLine(item / "memory_backed") == "0")
+    auto mb = null_blk::DiskItemAttr(null_blk::kConfigfsRoot, disk, "memory_backed");
+    if (mb.ok() && *mb == "0")
       return "kernel null_blk '" + disk + "' is not memory-backed (memory_backed=0): it keeps no data";
   }
   for (const std::string& child : o.ChildNames())

@@ -151,15 +151,20 @@ FileNode::~FileNode() {
   }
 }
 
-Status FileNode::OpenFd() {
-  int flags = (cfg_.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
-  direct_ = cfg_.direct;
-  if (direct_) {
-    flags |= O_DIRECT;
-  }
+// open(2) of the file, retried on EINTR; -1 with errno set on failure.
+int FileNode::OpenFile(bool direct) const {
+  const int flags =
+      (cfg_.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | (direct ? O_DIRECT : 0);
+  int fd;
   do {
-    fd_ = open(cfg_.filename.c_str(), flags);
-  } while (fd_ < 0 && errno == EINTR);
+    fd = open(cfg_.filename.c_str(), flags);
+  } while (fd < 0 && errno == EINTR);
+  return fd;
+}
+
+Status FileNode::OpenFd() {
+  direct_ = cfg_.direct;
+  fd_ = OpenFile(direct_);
   if (fd_ < 0) {
     int err = errno;
     if (err == EINVAL && cfg_.direct) {
@@ -217,10 +222,7 @@ Status FileNode::ProbeBlock(const struct stat& st) {
 // without cache.direct=on (file-posix.c raw_open_common), but its check runs before the zoned
 // probe and never fires. zbl keeps the device's answers honest: zoned means O_DIRECT.
 Status FileNode::ReopenDirect() {
-  int fd;
-  do {
-    fd = open(cfg_.filename.c_str(), (cfg_.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_DIRECT);
-  } while (fd < 0 && errno == EINTR);
+  const int fd = OpenFile(true);
   if (fd < 0) {
     return ErrnoStatus(
         errno, fmt::format("cannot reopen the zoned device '{}' with O_DIRECT", cfg_.filename));

@@ -50,6 +50,7 @@ class FileNode final : public Node {
 
  private:
   FileNode(const DriverSpec& spec, const FileConfig& cfg) : Node(spec), cfg_(cfg) {}
+  int OpenFile(bool direct) const;
   Status OpenFd();
   // Zoned devices always use O_DIRECT (see file.h).
   Status ReopenDirect();

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include <fmt/format.h>
@@ -265,6 +266,29 @@ Status ConfigfsItem::WriteAttr(const std::string& attr, const std::string& value
     return ErrnoStatus(err, fmt::format("write '{}' to {}", value, file));
   }
   return Status::Ok();
+}
+
+Result<std::string> DiskItemAttr(const std::string& root, const std::string& disk,
+                                 const std::string& attr) {
+  namespace fs = std::filesystem;
+  std::string item;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(root, fs::directory_options::skip_permission_denied, ec)) {
+    const std::string name = e.path().filename();
+    auto index = ReadFile(e.path() / "index");
+    if (name.substr(0, kDiskNameMax) == disk || (index.ok() && "nullb" + Trim(*index) == disk)) {
+      item = e.path();
+      break;
+    }
+  }
+  if (item.empty()) {
+    return Error(ENOENT, "no null_blk item under {} owns the disk '{}'", root, disk);
+  }
+  auto r = ReadFile(item + "/" + attr);
+  if (!r.ok()) {
+    return r.status();
+  }
+  return Trim(*r);
 }
 
 Result<std::string> ConfigfsItem::ReadAttr(const std::string& attr) const {

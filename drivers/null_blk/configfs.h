@@ -34,6 +34,12 @@ std::string KernelUnavailableReason(const std::string& root);
 // modprobe null_blk nr_devices=0 and mount configfs when missing (root only); `load=on`.
 Status LoadNullBlk(const std::string& root);
 
+// An attribute (trimmed) of the item under `root` behind the disk /dev/`disk`: 6.12 names a
+// disk after its item (cut to DISK_NAME_LEN - 1), older kernels nullb<index>. ENOENT when no
+// item owns the disk.
+Result<std::string> DiskItemAttr(const std::string& root, const std::string& disk,
+                                 const std::string& attr);
+
 class ConfigfsItem {
  public:
   // Makes item `name` under opts.root with `p` and powers it on. On error nothing is left.

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 #include <thread>
 
 namespace zbl::null_blk {
@@ -235,6 +236,25 @@ TEST_F(StandIn, MissingRootSaysHowToGetNullBlk) {
   EXPECT_NE(msg.find("configfs"), std::string::npos) << msg;
   EXPECT_FALSE(KernelUnavailableReason(opts_.root).empty());
   EXPECT_TRUE(KernelUnavailableReason((base_ / "nullb").string()).empty());
+}
+
+}  // namespace
+}  // namespace zbl::null_blk
+
+namespace zbl::null_blk {
+namespace {
+
+// The suites find a kernel disk's item to learn whether it keeps data (memory_backed).
+TEST_F(StandIn, DiskItemAttrFindsTheItemByDiskNameOrIndex) {
+  for (auto [item, index, mb] : {std::tuple{"nomem", "3", "0"}, std::tuple{"mem", "4", "1"}}) {
+    fs::create_directories(base_ / "nullb" / item);
+    std::ofstream(base_ / "nullb" / item / "index") << index << "\n";
+    std::ofstream(base_ / "nullb" / item / "memory_backed") << mb << "\n";
+  }
+  EXPECT_EQ(*DiskItemAttr(opts_.root, "nomem", "memory_backed"), "0");
+  EXPECT_EQ(*DiskItemAttr(opts_.root, "nullb4", "memory_backed"), "1");
+  EXPECT_EQ(DiskItemAttr(opts_.root, "sda", "memory_backed").status().code(), ENOENT);
+  EXPECT_EQ(DiskItemAttr(opts_.root + "/absent", "nomem", "memory_backed").status().code(), ENOENT);
 }
 
 }  // namespace

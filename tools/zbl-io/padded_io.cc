@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <new>
 
 namespace zbl::io {
 namespace {
@@ -26,19 +26,14 @@ bool Aligned(const Backend& dev, uint64_t offset, size_t len) {
   return offset % Align(dev) == 0 && len % Align(dev) == 0;
 }
 
-struct Freer {
-  void operator()(uint8_t* p) const { std::free(p); }
-};
-using Bounce = std::unique_ptr<uint8_t, Freer>;
-
-// Aligned for O_DIRECT whatever the device's block size.
-Result<Bounce> NewBounce(size_t len) {
-  constexpr size_t kMemAlign = 4096;
-  void* p = nullptr;
-  if (posix_memalign(&p, kMemAlign, (len + kMemAlign - 1) / kMemAlign * kMemAlign) != 0) {
+// The aligned cover of a request. The file driver aligns memory for O_DIRECT itself, so a plain
+// buffer will do; a failed allocation is an ENOMEM value, not an exception.
+Result<std::unique_ptr<uint8_t[]>> CoverBuffer(size_t len) {
+  std::unique_ptr<uint8_t[]> b(new (std::nothrow) uint8_t[len]);
+  if (!b) {
     return Error(ENOMEM, "no memory for a {}-byte padding buffer", len);
   }
-  return Bounce(static_cast<uint8_t*>(p));
+  return b;
 }
 
 // EINVAL when the block at `block` lies in a sequential zone.
@@ -82,12 +77,12 @@ Status PaddedRead(Backend& dev, uint64_t offset, void* buf, size_t len) {
     return Status::Ok();
   }
   const Span s = Cover(dev, offset, len);
-  auto bounce = NewBounce(s.end - s.start);
-  if (!bounce.ok()) {
-    return bounce.status();
+  auto whole = CoverBuffer(s.end - s.start);
+  if (!whole.ok()) {
+    return whole.status();
   }
-  ZBL_RETURN_IF_ERROR(dev.Read(s.start, bounce->get(), s.end - s.start));
-  std::memcpy(buf, bounce->get() + (offset - s.start), len);
+  ZBL_RETURN_IF_ERROR(dev.Read(s.start, whole->get(), s.end - s.start));
+  std::memcpy(buf, whole->get() + (offset - s.start), len);
   return Status::Ok();
 }
 
@@ -105,17 +100,18 @@ Status PaddedWrite(Backend& dev, uint64_t offset, const void* buf, size_t len) {
     ZBL_RETURN_IF_ERROR(RefuseInSequentialZone(dev, s.start, offset, len));
     ZBL_RETURN_IF_ERROR(RefuseInSequentialZone(dev, s.end - a, offset, len));
   }
-  auto bounce = NewBounce(s.end - s.start);
-  if (!bounce.ok()) {
-    return bounce.status();
+  auto whole = CoverBuffer(s.end - s.start);
+  if (!whole.ok()) {
+    return whole.status();
   }
-  uint8_t* b = bounce->get();
+  uint8_t* b = whole->get();
   std::lock_guard<std::mutex> lk(RmwMutex());
-  if (offset != s.start) {
+  const bool head_read = offset != s.start;
+  if (head_read) {
     ZBL_RETURN_IF_ERROR(dev.Read(s.start, b, a));
   }
   const uint64_t tail = s.end - a;
-  if (offset + len != s.end && (tail != s.start || offset == s.start)) {
+  if (offset + len != s.end && !(head_read && tail == s.start)) {
     ZBL_RETURN_IF_ERROR(dev.Read(tail, b + (tail - s.start), a));
   }
   std::memcpy(b + (offset - s.start), buf, len);
