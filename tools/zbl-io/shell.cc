@@ -72,6 +72,13 @@ int Shell::SubmitAio(std::unique_ptr<AioContext> ctx) {
   IoRequest& r = ctx->req;
   r.user = ctx.get();
   r.done = AioDone;
+  if (Status st = CheckPaddedIo(*device_, r.offset, r.len,
+                                r.op == IoRequest::Op::kRead ? "read" : "write");
+      !st.ok()) {
+    r.error = st.code();  // QEMU's block layer refuses it silently; the completion prints
+    done_.push_back(std::move(ctx));
+    return 0;
+  }
   const uint32_t align = device_->limits().request_alignment;
   const bool aligned = align <= 1 || (r.offset % align == 0 && r.len % align == 0);
   if (!aligned || r.len == 0) {
