@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -326,7 +327,9 @@ TEST_F(ShellTest, DeviceErrorsPrintDetailThenVerdict) {
 }
 
 TEST_F(ShellTest, WithoutExplainStderrStaysQemuIos) {
-  ASSERT_EQ(Run("write 4k 4k"), -EIO);
+  Shell sh(dev_.get(), out_, err_);
+  sh.set_explain(false);
+  ASSERT_EQ(sh.Execute("write 4k 4k"), -EIO);
   EXPECT_EQ(out_.str(), "write failed: Input/output error\n");
   EXPECT_EQ(err_.str(), "");
 }
@@ -719,6 +722,19 @@ TEST(ShellUnsupported, DiscardTruncateAndBreakpointsAreRefusedWhereTheNodeCannot
   EXPECT_EQ(sh.Execute("wait_break a"), -ENOTSUP);
   EXPECT_NE(err.str().find("breakpoints are not supported by this driver"), std::string::npos);
   EXPECT_EQ(dev->stats().writes, 0u);
+}
+
+// In process, nothing a command line says can crash, signal or stall the caller.
+TEST_F(ShellTest, ProcessCommandsAreOffInProcess) {
+  EXPECT_EQ(Run("abort"), -ENOTSUP);
+  EXPECT_EQ(Run("sigraise 9"), -ENOTSUP);
+  EXPECT_EQ(Run("sigraise 100"), -EINVAL);  // checked as qemu-io checks it, first
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(Run("sleep 100000"), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  EXPECT_EQ(Run("sleep 1k"), -EINVAL);
+  EXPECT_EQ(out_.str(),
+            "signal argument '100' is too large to be a valid signal\n1k is not a valid number\n");
 }
 
 TEST(ShellFile, TruncateResizesAPlainFileAndOpensItAgain) {
