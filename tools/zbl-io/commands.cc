@@ -488,6 +488,12 @@ int ZoneMgmtCmd(Shell& sh, Args argv, ZoneOp op) {
   if (!Number(sh, argv[2], len)) {
     return static_cast<int>(len);
   }
+  // QEMU's block layer checks the range before the driver sees the request (EIO).
+  if (Status st = CheckPaddedIo(*sh.device(), static_cast<uint64_t>(offset),
+                                static_cast<size_t>(len), "zone management");
+      !st.ok()) {
+    return OutOfRange(sh, fmt::format("zone {}", ToString(op)), st);
+  }
   Status st = sh.device()->ZoneMgmt(op, static_cast<uint64_t>(offset), static_cast<uint64_t>(len));
   if (!st.ok()) {
     return Failed(sh, fmt::format("zone {}", ToString(op)), st);
@@ -1440,7 +1446,7 @@ constexpr const char kSigraiseHelp[] =
 // The one command table: name, alias, synopsis, one-line help, argument count bounds, flags,
 // extended help and handler. The synopses and one-liners are qemu-io's.
 constexpr CommandSpec kCommands[] = {
-    {"abort", nullptr, nullptr, "simulate a program crash using abort(3)", 0, 0, 0, nullptr,
+    {"abort", nullptr, nullptr, "simulate a program crash using abort(3)", 0, 0, kCommandNoFile, nullptr,
      AbortCmd},
     {"aio_flush", nullptr, nullptr, "completes all outstanding aio requests", 0, 0, 0, nullptr,
      AioFlushCmd},
@@ -1477,9 +1483,10 @@ constexpr CommandSpec kCommands[] = {
     {"reopen", nullptr, "[(-r|-w)] [-c cache] [-o options]", "reopens an image with new options",
      0, -1, 0, kReopenHelp, ReopenCmd},
     {"resume", nullptr, "tag", "resumes the request tagged as tag", 1, 1, 0, nullptr, ResumeCmd},
-    {"sigraise", nullptr, "signal", "raises a signal", 1, 1, 0, kSigraiseHelp, SigraiseCmd},
-    {"sleep", nullptr, nullptr, "waits for the given value in milliseconds", 1, 1, 0, nullptr,
-     SleepCmd},
+    {"sigraise", nullptr, "signal", "raises a signal", 1, 1, kCommandNoFile, kSigraiseHelp,
+     SigraiseCmd},
+    {"sleep", nullptr, nullptr, "waits for the given value in milliseconds", 1, 1,
+     kCommandNoFile, nullptr, SleepCmd},
     {"truncate", "t", "[-m prealloc_mode] off", "truncates the current file at the given offset",
      1, 3, kCommandWrite, nullptr, TruncateCmd},
     {"wait_break", nullptr, "tag", "waits for the suspension of a request", 1, 1, 0, nullptr,

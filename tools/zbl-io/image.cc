@@ -1,6 +1,11 @@
 #include "image.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
 
 #include "zbl/options.h"
 
@@ -148,6 +153,36 @@ void WarnProbedRaw(std::ostream& err, const std::string& path) {
 
 namespace zbl::io {
 
+namespace {
+
+// The request alignment QEMU's file-posix finds for an O_DIRECT regular file: the smallest of
+// 1, 512, 1024, 2048, 4096 bytes that a direct read at offset 0 accepts, where 1 (the file
+// system takes any size) counts as max(4096, the page size).
+uint64_t DirectIoAlignment(const std::string& path) {
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  const uint64_t max_align = std::max<uint64_t>(4096, page);
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+  if (fd < 0) {
+    return 1;
+  }
+  void* buf = nullptr;
+  uint64_t found = max_align;
+  if (posix_memalign(&buf, max_align, max_align) == 0) {
+    for (uint64_t align : {uint64_t{1}, uint64_t{512}, uint64_t{1024}, uint64_t{2048},
+                           uint64_t{4096}}) {
+      if (pread(fd, buf, align, 0) >= 0) {
+        found = align == 1 ? max_align : align;
+        break;
+      }
+    }
+    std::free(buf);
+  }
+  ::close(fd);
+  return found;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Backend>> OpenImage(const ImageArgs& a) {
   const bool named = !a.image_opts && !a.image.empty();
   const std::string where = named ? " device " + a.image : "";
@@ -169,6 +204,17 @@ Result<std::unique_ptr<Backend>> OpenImage(const ImageArgs& a) {
   auto b = Backend::Open(*opts);
   if (!b.ok()) {
     return Error(b.status().code(), "can't open{}: {}", where, b.status().ToString());
+  }
+  // QEMU refuses write access to an O_DIRECT image whose size is not a whole number of its
+  // request alignment (it could not write the tail); zbl's file driver would round it down.
+  struct stat st {};
+  if (named && a.nocache && !a.read_only && stat(a.image.c_str(), &st) == 0 &&
+      S_ISREG(st.st_mode) &&
+      static_cast<uint64_t>(st.st_size) % DirectIoAlignment(a.image) != 0) {
+    return Error(EINVAL,
+                 "can't open{}: Cannot get 'write' permission without 'resize': Image size is "
+                 "not a multiple of request alignment",
+                 where);
   }
   return std::move(*b);
 }

@@ -184,8 +184,10 @@ Result<std::string> PlainFile(const Backend& dev) {
   }
   const Options* leaf = &*o;
   auto driver = leaf->GetString("driver", "");
-  if (driver.ok() && *driver == "raw" && !leaf->Has("offset") && !leaf->Has("size") &&
-      leaf->Child("file") != nullptr) {
+  if (driver.ok() && *driver == "raw" && (leaf->Has("offset") || leaf->Has("size"))) {
+    return Error(ENOTSUP, "Cannot resize fixed-size raw disks");
+  }
+  if (driver.ok() && *driver == "raw" && leaf->Child("file") != nullptr) {
     leaf = leaf->Child("file");
     driver = leaf->GetString("driver", "");
   }
@@ -202,12 +204,13 @@ Result<std::string> PlainFile(const Backend& dev) {
 }  // namespace
 
 Status Shell::Truncate(uint64_t size, const std::string& mode) {
-  if (mode == "metadata") {
-    return Error(ENOTSUP, "Unsupported preallocation mode: metadata");
-  }
+  // In file-posix's order: the node first, then the mode.
   auto path = PlainFile(*device_);
   if (!path.ok()) {
     return path.status();
+  }
+  if (mode == "metadata") {
+    return Error(ENOTSUP, "Unsupported preallocation mode: metadata");
   }
   const std::string options = device_->option_string();
   struct stat st {};
