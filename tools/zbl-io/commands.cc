@@ -421,6 +421,15 @@ int WriteCmd(Shell& sh, Args argv) {
   if (Status st = CheckPaddedIo(dev, offset, count, "write"); !st.ok()) {
     return OutOfRange(sh, "write", st);
   }
+  // -z -n (BDRV_REQ_NO_FALLBACK): padding an unaligned range is a fallback QEMU then refuses.
+  if (f.z && f.n) {
+    const uint64_t align = sh.QemuAlignment();
+    if (align > 1 && (static_cast<uint64_t>(offset) % align != 0 ||
+                      static_cast<uint64_t>(count) % align != 0)) {
+      return Failed(sh, "write", Error(ENOTSUP, "write -z -n of an unaligned range needs padding, "
+                                                "a fallback -n forbids"));
+    }
+  }
   IoBuffer buf(static_cast<size_t>(count), f.z ? 0 : static_cast<uint8_t>(f.pattern));
   if (f.s && !FillFromFile(sh, f.source, buf)) {
     return -EINVAL;
@@ -1041,7 +1050,7 @@ int SigraiseCmd(Shell& sh, Args argv) {
 int ReopenCmd(Shell& sh, Args argv) {
   GetoptResult g = Getopt(argv, "c:o:rw");
   int rw = -1;  // -1: keep, 0: -w, 1: -r
-  bool both = false;
+  bool both = false, have_cache = false;
   std::string options;
   for (const OptionEvent& ev : g.options) {
     if (ev.kind != OptionEvent::Kind::kOption) {
@@ -1053,6 +1062,7 @@ int ReopenCmd(Shell& sh, Args argv) {
           sh.err() << sh.progname() << ": Invalid cache option: " << ev.arg << "\n";
           return -EINVAL;
         }
+        have_cache = true;
         break;
       case 'o':
         options += (options.empty() ? "" : ",") + ev.arg;
@@ -1072,6 +1082,12 @@ int ReopenCmd(Shell& sh, Args argv) {
   }
   if (!g.operands.empty()) {
     return UsageError(sh, argv[0], nullptr);
+  }
+  const bool cache_keys = options.rfind("cache.", 0) == 0 ||
+                          options.find(",cache.") != std::string::npos;
+  if (have_cache && cache_keys) {
+    sh.err() << sh.progname() << ": Cannot set both -c and the cache options\n";
+    return -EINVAL;
   }
   if (!options.empty()) {
     // zbl cannot change an open node's options; QEMU refuses the ones it cannot change either.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <vector>
 
 #include "zbl/options.h"
 
@@ -153,11 +154,6 @@ void WarnProbedRaw(std::ostream& err, const std::string& path) {
 
 namespace zbl::io {
 
-namespace {
-
-// The request alignment QEMU's file-posix finds for an O_DIRECT regular file: the smallest of
-// 1, 512, 1024, 2048, 4096 bytes that a direct read at offset 0 accepts, where 1 (the file
-// system takes any size) counts as max(4096, the page size).
 uint64_t DirectIoAlignment(const std::string& path) {
   const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   const uint64_t max_align = std::max<uint64_t>(4096, page);
@@ -179,6 +175,27 @@ uint64_t DirectIoAlignment(const std::string& path) {
   }
   ::close(fd);
   return found;
+}
+
+namespace {
+
+// The filenames of the `file` nodes of `o` opened with cache.direct=on and writable.
+void DirectWritableFiles(const Options& o, std::vector<std::string>& out) {
+  auto d = o.GetString("driver", "");
+  const Options* cache = o.Child("cache");
+  if (d.ok() && *d == "file" && cache != nullptr) {
+    auto direct = cache->GetBool("direct", false);
+    auto ro = o.GetBool("read-only", false);
+    auto name = o.GetString("filename", "");
+    if (direct.ok() && *direct && ro.ok() && !*ro && name.ok() && !name->empty()) {
+      out.push_back(*name);
+    }
+  }
+  for (const std::string& child : o.ChildNames()) {
+    if (child != "cache") {
+      DirectWritableFiles(*o.Child(child), out);
+    }
+  }
 }
 
 }  // namespace
@@ -207,14 +224,19 @@ Result<std::unique_ptr<Backend>> OpenImage(const ImageArgs& a) {
   }
   // QEMU refuses write access to an O_DIRECT image whose size is not a whole number of its
   // request alignment (it could not write the tail); zbl's file driver would round it down.
-  struct stat st {};
-  if (named && a.nocache && !a.read_only && stat(a.image.c_str(), &st) == 0 &&
-      S_ISREG(st.st_mode) &&
-      static_cast<uint64_t>(st.st_size) % DirectIoAlignment(a.image) != 0) {
-    return Error(EINVAL,
-                 "can't open{}: Cannot get 'write' permission without 'resize': Image size is "
-                 "not a multiple of request alignment",
-                 where);
+  std::vector<std::string> direct;
+  if (auto o = Options::Parse(*opts); o.ok()) {
+    DirectWritableFiles(*o, direct);
+  }
+  for (const std::string& path : direct) {
+    struct stat st {};
+    if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        static_cast<uint64_t>(st.st_size) % DirectIoAlignment(path) != 0) {
+      return Error(EINVAL,
+                   "can't open{}: Cannot get 'write' permission without 'resize': Image size "
+                   "is not a multiple of request alignment",
+                   where);
+    }
   }
   return std::move(*b);
 }

@@ -203,14 +203,33 @@ Result<std::string> PlainFile(const Backend& dev) {
 
 }  // namespace
 
+uint64_t Shell::QemuAlignment() const {
+  auto o = Options::Parse(device_->option_string());
+  if (!o.ok()) {
+    return 1;
+  }
+  const Options* n = &*o;
+  while (n != nullptr) {
+    auto d = n->GetString("driver", "");
+    if (d.ok() && *d == "file") {
+      const Options* cache = n->Child("cache");
+      auto direct = cache ? cache->GetBool("direct", false) : Result<bool>(false);
+      auto name = n->GetString("filename", "");
+      if (direct.ok() && *direct && name.ok()) {
+        return DirectIoAlignment(*name);
+      }
+      return 1;
+    }
+    n = n->Child("file");
+  }
+  return device_->limits().request_alignment;
+}
+
 Status Shell::Truncate(uint64_t size, const std::string& mode) {
-  // In file-posix's order: the node first, then the mode.
+  // In file-posix's order: the node, a shrink with preallocation, then the mode.
   auto path = PlainFile(*device_);
   if (!path.ok()) {
     return path.status();
-  }
-  if (mode == "metadata") {
-    return Error(ENOTSUP, "Unsupported preallocation mode: metadata");
   }
   const std::string options = device_->option_string();
   struct stat st {};
@@ -220,6 +239,9 @@ Status Shell::Truncate(uint64_t size, const std::string& mode) {
   const uint64_t old_size = static_cast<uint64_t>(st.st_size);
   if (mode != "off" && size < old_size) {
     return Error(ENOTSUP, "Cannot use preallocation for shrinking files");
+  }
+  if (mode == "metadata") {
+    return Error(ENOTSUP, "Unsupported preallocation mode: metadata");
   }
   Drain();
   queue_.reset();
