@@ -835,6 +835,10 @@ int AioCommand(Shell& sh, Args argv, bool write) {
     sh.out() << "-z supports only a single length parameter\n";
     return -EINVAL;
   }
+  if (z && f.r) {
+    sh.out() << "cannot combine zero write with registered I/O buffer\n";
+    return -EINVAL;
+  }
   int64_t offset = 0, count = 0;
   int err = 0;
   if (!VecOperands(sh, g.operands, offset, count, err)) {
@@ -947,12 +951,11 @@ int TruncateCmd(Shell& sh, Args argv) {
       return -EINVAL;
     }
   }
-  // qemu-io reads the first operand; more are allowed (up to 3 arguments) and ignored.
-  if (g.operands.empty()) {
-    return UsageError(sh, argv[0], nullptr);
-  }
+  // qemu-io reads the first operand; more are allowed (up to 3 arguments) and ignored. With
+  // none (options only) it reads its first argument, which is then an option.
+  const std::string& size_text = g.operands.empty() ? argv[1] : g.operands[0];
   int64_t offset = 0;
-  if (!Number(sh, g.operands[0], offset)) {
+  if (!Number(sh, size_text, offset)) {
     return static_cast<int>(offset);
   }
   Status st = sh.Truncate(static_cast<uint64_t>(offset), mode);
