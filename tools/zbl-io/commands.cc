@@ -412,14 +412,17 @@ int WriteCmd(Shell& sh, Args argv) {
     sh.out() << "cannot combine zero write with registered I/O buffer\n";
     return -EINVAL;
   }
+  Backend& dev = *sh.device();
+  // A compressed write is range-checked by QEMU's block layer first; a VM state write is not.
+  if (!f.b) {
+    if (Status st = CheckPaddedIo(dev, offset, count, "write"); !st.ok()) {
+      return OutOfRange(sh, "write", st);
+    }
+  }
   if (f.b || f.c) {
     return Failed(sh, "write",
                   Error(ENOTSUP, "{} is not supported by zbl devices",
                         f.b ? "VM state (-b)" : "compressed writing (-c)"));
-  }
-  Backend& dev = *sh.device();
-  if (Status st = CheckPaddedIo(dev, offset, count, "write"); !st.ok()) {
-    return OutOfRange(sh, "write", st);
   }
   // -z -n (BDRV_REQ_NO_FALLBACK): padding an unaligned range is a fallback QEMU then refuses.
   if (f.z && f.n) {

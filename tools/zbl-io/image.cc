@@ -198,6 +198,22 @@ void DirectWritableFiles(const Options& o, std::vector<std::string>& out) {
   }
 }
 
+// QEMU's raw format refuses a window size off the 512-byte sector grid in these words, before
+// it looks at anything else (zbl's raw driver refuses it too, naming its child's block size).
+Status RawWindowAsQemu(const Options& o) {
+  auto d = o.GetString("driver", "");
+  if (d.ok() && *d == "raw" && o.Has("size")) {
+    auto size = o.GetSize("size", 0);
+    if (size.ok() && *size % 512 != 0) {
+      return Error(EINVAL, "Specified size is not multiple of 512");
+    }
+  }
+  for (const std::string& child : o.ChildNames()) {
+    ZBL_RETURN_IF_ERROR(RawWindowAsQemu(*o.Child(child)));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Backend>> OpenImage(const ImageArgs& a) {
@@ -217,6 +233,11 @@ Result<std::unique_ptr<Backend>> OpenImage(const ImageArgs& a) {
   auto opts = BuildOptionString(a);
   if (!opts.ok()) {
     return opts.status();
+  }
+  if (auto o = Options::Parse(*opts); o.ok()) {
+    if (Status st = RawWindowAsQemu(*o); !st.ok()) {
+      return Error(st.code(), "can't open{}: {}", where, st.message());
+    }
   }
   auto b = Backend::Open(*opts);
   if (!b.ok()) {
