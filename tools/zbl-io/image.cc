@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include "zbl/options.h"
@@ -108,10 +110,9 @@ Result<std::string> BuildOptionString(const ImageArgs& a) {
   } else if (a.format.empty() || a.format == "raw") {
     s = "driver=raw,file.driver=" + LeafDriver(a.image) + ",file.filename=" + EscapeValue(a.image);
   } else {
-    return Error(EINVAL,
-                 "unsupported format '{}' (zbl-io opens raw images: -f raw or -f file; "
-                 "use --image-opts for zbl drivers)",
-                 a.format);
+    // zbl has raw images only (and zbl drivers through --image-opts); QEMU's own word for a
+    // format it has no driver for.
+    return Error(EINVAL, "Unknown driver '{}'", a.format);
   }
   if (!a.nocache && !a.read_only && a.aio.empty()) {
     return s;
@@ -198,6 +199,28 @@ void DirectWritableFiles(const Options& o, std::vector<std::string>& out) {
   }
 }
 
+// A file node's file that cannot be opened, in file-posix's words ("Could not open 'x.img': No
+// such file or directory"), before zbl's driver words it its own way.
+Status FilesOpenAsQemu(const Options& o) {
+  auto d = o.GetString("driver", "");
+  if (d.ok() && (*d == "file" || *d == "host_device")) {
+    auto name = o.GetString("filename", "");
+    auto ro = o.GetBool("read-only", false);
+    if (name.ok() && !name->empty() && ro.ok()) {
+      int fd = ::open(name->c_str(), (*ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+      if (fd < 0) {
+        const int e = errno;
+        return Error(e, "Could not open '{}': {}", *name, std::strerror(e));
+      }
+      ::close(fd);
+    }
+  }
+  for (const std::string& child : o.ChildNames()) {
+    ZBL_RETURN_IF_ERROR(FilesOpenAsQemu(*o.Child(child)));
+  }
+  return Status::Ok();
+}
+
 // QEMU's raw format refuses a window size off the 512-byte sector grid in these words, before
 // it looks at anything else (zbl's raw driver refuses it too, naming its child's block size).
 Status RawWindowAsQemu(const Options& o) {
@@ -232,10 +255,16 @@ Result<std::unique_ptr<Backend>> OpenImage(const ImageArgs& a) {
   }
   auto opts = BuildOptionString(a);
   if (!opts.ok()) {
+    if (a.options.empty() && !a.image_opts && opts.status().message().rfind("Unknown driver", 0) == 0) {
+      return Error(opts.status().code(), "can't open{}: {}", where, opts.status().message());
+    }
     return opts.status();
   }
   if (auto o = Options::Parse(*opts); o.ok()) {
     if (Status st = RawWindowAsQemu(*o); !st.ok()) {
+      return Error(st.code(), "can't open{}: {}", where, st.message());
+    }
+    if (Status st = FilesOpenAsQemu(*o); !st.ok()) {
       return Error(st.code(), "can't open{}: {}", where, st.message());
     }
   }

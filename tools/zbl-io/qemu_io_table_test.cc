@@ -164,6 +164,14 @@ const std::vector<Case>& Cases() {
                                    "truncate -m metadata 32768", "-c", "length",
                                    "driver=raw,offset=4096,size=65536,file.driver=file,"
                                    "file.filename=disk.img"}},
+      {"missing_image", {"-f", "raw", "nosuch.img", "-c", "length"}},
+      {"missing_image_opts_file", {"--image-opts", "driver=file,filename=nosuch.img"}},
+      {"unknown_format", {"--format=bogus", "disk.img", "-c", "length"}},
+      {"raw_window_off_grid", {"--image-opts", "-c", "length",
+                               "driver=raw,size=1000,file.driver=file,file.filename=disk.img"}},
+      {"compressed_write_beyond_end", {"-f", "raw", "disk.img", "-c", "write -c 1032192 128k"}},
+      {"open_missing_after_close", {"-f", "raw", "disk.img", "-c", "close",
+                                    "-c", "open -t none -o driver=file nosuch.img"}},
       {"abort_after_output", {"-f", "raw", "disk.img", "-c", "length", "-c", "abort"}},
   };
   return cases;
