@@ -369,7 +369,9 @@ bool FillFromFile(Shell& sh, const std::string& path, IoBuffer& buf) {
   }
   in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(buf.size()));
   size_t got = static_cast<size_t>(in.gcount());
-  if (got == 0 && buf.size() != 0) {
+  // qemu-io reads the source before it looks at the length: an empty file is refused even for
+  // a zero-length write.
+  if (got == 0 && (buf.size() != 0 || in.peek() == std::ifstream::traits_type::eof())) {
     sh.err() << path << ": file is empty\n";
     return false;
   }
@@ -419,7 +421,8 @@ int WriteCmd(Shell& sh, Args argv) {
       return OutOfRange(sh, "write", st);
     }
   }
-  if (f.b || f.c) {
+  // With -z, qemu-io writes zeroes and never looks at -c.
+  if (f.b || (f.c && !f.z)) {
     return Failed(sh, "write",
                   Error(ENOTSUP, "{} is not supported by zbl devices",
                         f.b ? "VM state (-b)" : "compressed writing (-c)"));

@@ -177,6 +177,9 @@ const std::vector<Case>& Cases() {
                           "reopen -o driver=file", "-c", "reopen -o read-only=off", "-c",
                           "reopen -o cache.direct=on -c none", "-c", "write 0 512",
                           "driver=file,filename=disk.img"}},
+      {"write_z_over_c_and_source", {"-f", "raw", "disk.img", "-c", "write -z -c -u 120k 20k",
+                                     "-c", "write -s nosuch.bin 0 512", "-c", "write -s disk.img 4k 4k",
+                                     "-c", "read -P 0x11 4k 512"}},
       {"abort_after_output", {"-f", "raw", "disk.img", "-c", "length", "-c", "abort"}},
   };
   return cases;
