@@ -758,10 +758,24 @@
     ds.rendered = '1';
   }
 
+  // Draws the charts queued by chartCard (once the page is built, and again after a section
+  // rebuilds its charts).
+  function flushCharts() {
+    while (pendingCharts.length) pendingCharts.shift()();
+  }
+  // Sections drawn by the page's other scripts (history.js: the results database's history),
+  // each a function pushed to window.zblSections, called with these helpers.
+  function renderExtensions() {
+    const api = { model, sources, h, section, table, td, badge, plural, fmtNum, chartCard, palette,
+                  chunks, flushCharts };
+    for (const draw of window.zblSections || []) draw(api);
+  }
+
   function main() {
     try {
       renderHeader();
       renderRegressions();
+      renderExtensions();
       renderWarnings();
       renderMatrix();
       renderRules();
@@ -772,7 +786,7 @@
       renderFiles();
       renderToc();
       wireFilter();
-      for (const draw of pendingCharts) draw();
+      flushCharts();
       publishCounts();
     } catch (e) {
       const banner = document.getElementById('error');
