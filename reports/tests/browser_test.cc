@@ -155,6 +155,44 @@ TEST_F(BrowserTest, FleetPageDrawsMatrixTotalsChartsAndRegressions) {
   EXPECT_EQ(r.out.find("<b>bold?</b>"), std::string::npos);
 }
 
+// The page from the results database (SQLite): two runs of one machine make every benchmark
+// figure a two-point trend, and the page compares the latest run with the previous one.
+TEST_F(BrowserTest, DatabasePageDrawsTrendsOfTwoRuns) {
+  fs::path db = tmp_.path() / "zbl.sqlite";
+  fs::path latest = tmp_.path() / "latest/nullblk";
+  fs::create_directories(latest);
+  for (const auto& e : fs::directory_iterator(kTestdata / "fleet/nullblk")) {
+    if (e.is_regular_file() && e.path().filename() != "broken.json") {
+      fs::copy_file(e.path(), latest / e.path().filename());
+    }
+  }
+  for (const fs::path& dir : {kTestdata / "baseline/nullblk", latest}) {
+    CommandResult r = RunCommand(Quote(kReportBin) + " ingest -q --db " + Quote(db.string()) +
+                                 " " + Quote(dir.string()));
+    ASSERT_EQ(r.status, 0) << dir;
+  }
+  fs::path page = tmp_.path() / "database.html";
+  Generate("--db " + Quote(db.string()), page, 3);
+  CommandResult r = Chromium(page, "--dump-dom");
+  ASSERT_EQ(r.status, 0);
+  auto data = BodyData(r.out);
+  ASSERT_EQ(data["rendered"], "1") << "page error: " << data["error"];
+  EXPECT_EQ(data["history-runs"], "2");
+  EXPECT_EQ(data["history-machines"], "1");
+  EXPECT_EQ(data["trend-max-runs"], "2");
+  int trends = std::stoi(data["trend-charts"]);
+  EXPECT_GE(trends, 3);  // one per benchmark family (main figures)
+  EXPECT_EQ(Count(r.out, "class=\"card trend\" data-runs=\"2\""), static_cast<size_t>(trends));
+  // Every chart card holds a drawn canvas: the trends and the latest run's own charts.
+  int charts = std::stoi(data["charts"]);
+  EXPECT_GE(charts, trends + 6);
+  EXPECT_EQ(Count(r.out, "<canvas"), static_cast<size_t>(charts));
+  EXPECT_EQ(data["regressions"], "6");  // as --baseline: 1 failing, 1 skipped, 1 gone, 3 slower
+  EXPECT_NE(r.out.find("Failing rules, first and last seen"), std::string::npos);
+  EXPECT_NE(r.out.find("1 of 2 runs"), std::string::npos);
+  EXPECT_NE(r.out.find("the previous run of each machine"), std::string::npos);
+}
+
 TEST_F(BrowserTest, ScreenshotIsNotBlank) {
   fs::path page = tmp_.path() / "single.html";
   Generate("--title 'zbl nullblk' " + Data("fleet/nullblk"), page);
