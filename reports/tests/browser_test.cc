@@ -153,6 +153,10 @@ TEST_F(BrowserTest, FleetPageDrawsMatrixTotalsChartsAndRegressions) {
   // A failure message with markup in it is shown as text, never parsed as HTML.
   EXPECT_NE(r.out.find("&lt;/script&gt;&lt;b&gt;bold?&lt;/b&gt;"), std::string::npos);
   EXPECT_EQ(r.out.find("<b>bold?</b>"), std::string::npos);
+  // The warnings headline says what the warnings are.
+  EXPECT_NE(r.out.find("5 warnings while reading the results: 1 note on device variants, 2 files "
+                       "skipped, 1 file repaired and read, 1 field ignored or unexpected"),
+            std::string::npos);
 }
 
 // The page from the results database (SQLite): two runs of one machine make every benchmark
