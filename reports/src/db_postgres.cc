@@ -92,15 +92,15 @@ class PgDb final : public Db {
     Query("SELECT pg_advisory_xact_lock($1)", {DbValue(kSchemaLockKey)});
   }
   bool HasTable(const std::string& table) override {
-    return !Query("SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() "
-                  "AND table_name = $1",
-                  {table})
+    return !Query(
+                "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() "
+                "AND table_name = $1",
+                {table})
                 .empty();
   }
   int64_t TableCount() override {
     auto rows = Query(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()",
-        {});
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()", {});
     return CellInt(rows.at(0).at(0)).value_or(0);
   }
 

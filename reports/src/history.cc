@@ -34,11 +34,11 @@ struct RunRow {
 
 std::vector<RunRow> AllRuns(Db& db) {
   std::vector<RunRow> runs;
-  for (const DbRow& r : db.Query(
-           "SELECT id, machine, label, dir, host, kernel, cpu, zbl_version, zbl_commit, "
-           "generated, run_date, ingested, bench_context, vm_devices FROM runs "
-           "ORDER BY machine, run_date, id",
-           {})) {
+  for (const DbRow& r :
+       db.Query("SELECT id, machine, label, dir, host, kernel, cpu, zbl_version, zbl_commit, "
+                "generated, run_date, ingested, bench_context, vm_devices FROM runs "
+                "ORDER BY machine, run_date, id",
+                {})) {
     RunRow x;
     x.id = CellInt(r[0]).value_or(0);
     x.machine = CellStr(r[1]);
@@ -62,11 +62,11 @@ std::vector<RunRow> AllRuns(Db& db) {
 DbValue Id(int64_t id) { return DbValue(id); }
 
 void LoadConfigs(Db& db, int64_t run, Source& s) {
-  for (const DbRow& r : db.Query(
-           "SELECT config, option_string, driver_graph, model, profile, limits, "
-           "fingerprint_match, id_vendor, id_model, id_serial, id_firmware, id_source "
-           "FROM devices WHERE run_id = $1 ORDER BY seq",
-           {Id(run)})) {
+  for (const DbRow& r :
+       db.Query("SELECT config, option_string, driver_graph, model, profile, limits, "
+                "fingerprint_match, id_vendor, id_model, id_serial, id_firmware, id_source "
+                "FROM devices WHERE run_id = $1 ORDER BY seq",
+                {Id(run)})) {
     DeviceConfig& c = s.Config(CellStr(r[0]));
     c.option_string = CellStr(r[1]);
     c.driver_graph = CellStr(r[2]);
@@ -81,10 +81,10 @@ void LoadConfigs(Db& db, int64_t run, Source& s) {
       }
     }
   }
-  for (const DbRow& r : db.Query(
-           "SELECT config, cell, variant, origin FROM fingerprints WHERE run_id = $1 "
-           "ORDER BY config, cell",
-           {Id(run)})) {
+  for (const DbRow& r :
+       db.Query("SELECT config, cell, variant, origin FROM fingerprints WHERE run_id = $1 "
+                "ORDER BY config, cell",
+                {Id(run)})) {
     DeviceConfig& c = s.Config(CellStr(r[0]));
     c.fingerprint[CellStr(r[1])] = CellStr(r[2]);
     if (r[3]) {
@@ -138,10 +138,10 @@ void LoadBenchmarks(Db& db, int64_t run, Source& s) {
     index[CellInt(r[0]).value_or(0)] = s.benchmarks.size();
     s.benchmarks.push_back(std::move(b));
   }
-  for (const DbRow& r : db.Query(
-           "SELECT v.bench_id, v.metric, v.value FROM bench_values v JOIN benchmarks b ON "
-           "v.bench_id = b.id WHERE b.run_id = $1",
-           {Id(run)})) {
+  for (const DbRow& r :
+       db.Query("SELECT v.bench_id, v.metric, v.value FROM bench_values v JOIN benchmarks b ON "
+                "v.bench_id = b.id WHERE b.run_id = $1",
+                {Id(run)})) {
     auto it = index.find(CellInt(r[0]).value_or(0));
     auto value = CellNum(r[2]);
     if (it == index.end() || !value) {
@@ -149,20 +149,26 @@ void LoadBenchmarks(Db& db, int64_t run, Source& s) {
     }
     BenchRun& b = s.benchmarks[it->second];
     std::string metric = CellStr(r[1]);
-    if (metric == "bytes_per_second") b.bytes_per_second = value;
-    else if (metric == "items_per_second") b.items_per_second = value;
-    else if (metric == "real_time_ns") b.real_time_ns = value;
-    else if (metric == "cpu_time_ns") b.cpu_time_ns = value;
-    else if (metric == "cv_pct") b.cv_pct = value;
-    else if (metric.rfind("counter:", 0) == 0) b.counters[metric.substr(8)] = *value;
+    if (metric == "bytes_per_second")
+      b.bytes_per_second = value;
+    else if (metric == "items_per_second")
+      b.items_per_second = value;
+    else if (metric == "real_time_ns")
+      b.real_time_ns = value;
+    else if (metric == "cpu_time_ns")
+      b.cpu_time_ns = value;
+    else if (metric == "cv_pct")
+      b.cv_pct = value;
+    else if (metric.rfind("counter:", 0) == 0)
+      b.counters[metric.substr(8)] = *value;
   }
 }
 
 void LoadComparisons(Db& db, int64_t run, Source& s) {
   std::map<int64_t, size_t> index;
-  for (const DbRow& r : db.Query(
-           "SELECT id, file, target, workload FROM comparisons WHERE run_id = $1 ORDER BY id",
-           {Id(run)})) {
+  for (const DbRow& r :
+       db.Query("SELECT id, file, target, workload FROM comparisons WHERE run_id = $1 ORDER BY id",
+                {Id(run)})) {
     Comparison c;
     c.file = CellStr(r[1]);
     c.target = CellStr(r[2]);
@@ -249,10 +255,14 @@ json Trends(Db& db, const std::map<std::pair<int64_t, std::string>, std::string>
     auto key = std::make_tuple(CellStr(r[0]), CellStr(r[1]), CellStr(r[2]));
     auto [it, fresh] = index.try_emplace(key, trends.size());
     if (fresh) {
-      json t = {{"machine", std::get<0>(key)}, {"key", std::get<1>(key)},
-                {"metric", std::get<2>(key)},  {"unit", CellStr(r[5])},
-                {"family", CellStr(r[6])},     {"config", CellStr(r[7])},
-                {"params", ParseOr(r[8], json::object())}, {"points", json::array()}};
+      json t = {{"machine", std::get<0>(key)},
+                {"key", std::get<1>(key)},
+                {"metric", std::get<2>(key)},
+                {"unit", CellStr(r[5])},
+                {"family", CellStr(r[6])},
+                {"config", CellStr(r[7])},
+                {"params", ParseOr(r[8], json::object())},
+                {"points", json::array()}};
       trends.push_back(std::move(t));
     }
     int64_t run = CellInt(r[3]).value_or(0);
@@ -270,11 +280,11 @@ json FailingRules(Db& db, const std::map<std::string, const Source*>& latest_of,
                   const std::map<std::string, size_t>& runs_of) {
   json list = json::array();
   std::map<std::tuple<std::string, std::string, std::string, std::string>, size_t> index;
-  for (const DbRow& r : db.Query(
-           "SELECT r.machine, x.suite, x.rule, x.config, x.run_id, r.run_date, x.message "
-           "FROM results x JOIN runs r ON x.run_id = r.id WHERE x.outcome = 'fail' "
-           "ORDER BY r.machine, x.suite, x.rule, x.config, r.run_date, r.id",
-           {})) {
+  for (const DbRow& r :
+       db.Query("SELECT r.machine, x.suite, x.rule, x.config, x.run_id, r.run_date, x.message "
+                "FROM results x JOIN runs r ON x.run_id = r.id WHERE x.outcome = 'fail' "
+                "ORDER BY r.machine, x.suite, x.rule, x.config, r.run_date, r.id",
+                {})) {
     auto key = std::make_tuple(CellStr(r[0]), CellStr(r[1]), CellStr(r[2]), CellStr(r[3]));
     auto [it, fresh] = index.try_emplace(key, list.size());
     int64_t run = CellInt(r[4]).value_or(0);
@@ -386,12 +396,9 @@ DbPage LoadPage(Db& db, double threshold_pct) {
       devices.push_back(std::move(d));
     }
   }
-  page.history = {{"database", db.name()},
-                  {"runs", run_list},
-                  {"machines", machines},
-                  {"devices", devices},
-                  {"trends", Trends(db, fw)},
-                  {"failing", FailingRules(db, latest_of, runs_of)}};
+  page.history = {{"database", db.name()},    {"runs", run_list},
+                  {"machines", machines},     {"devices", devices},
+                  {"trends", Trends(db, fw)}, {"failing", FailingRules(db, latest_of, runs_of)}};
   return page;
 }
 

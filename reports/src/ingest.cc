@@ -87,8 +87,8 @@ PreparedRun Prepare(const std::string& dir) {
     Diagnostics parse_diag;
     auto doc = ParseResultJson(text, path.string(), parse_diag);
     if (!doc) {
-      std::string why = parse_diag.warnings().empty() ? "not valid JSON"
-                                                      : parse_diag.warnings().back().message;
+      std::string why =
+          parse_diag.warnings().empty() ? "not valid JSON" : parse_diag.warnings().back().message;
       const std::string ignored = "malformed JSON, file ignored: ";
       if (why.rfind(ignored, 0) == 0) {
         why = "not valid JSON (" + why.substr(ignored.size()) + ")";
@@ -176,8 +176,10 @@ void StoreBenchmarks(Db& db, int64_t run, const Source& s) {
          DbValue(json(b.params).dump()), Text(b.stat), Int(b.repetitions), Text(b.label),
          Text(b.error), Text(b.file)}));
     std::vector<std::pair<std::string, std::optional<double>>> figures = {
-        {"bytes_per_second", b.bytes_per_second}, {"items_per_second", b.items_per_second},
-        {"real_time_ns", b.real_time_ns},         {"cpu_time_ns", b.cpu_time_ns},
+        {"bytes_per_second", b.bytes_per_second},
+        {"items_per_second", b.items_per_second},
+        {"real_time_ns", b.real_time_ns},
+        {"cpu_time_ns", b.cpu_time_ns},
         {"cv_pct", b.cv_pct}};
     for (const auto& [name, value] : b.counters) {
       if (name != "bytes_per_second" && name != "items_per_second") {
@@ -195,10 +197,10 @@ void StoreBenchmarks(Db& db, int64_t run, const Source& s) {
 
 void StoreComparisons(Db& db, int64_t run, const Source& s) {
   for (const Comparison& c : s.comparisons) {
-    int64_t id = Id(db.Query(
-        "INSERT INTO comparisons (run_id, file, target, workload) VALUES ($1, $2, $3, $4) "
-        "RETURNING id",
-        {Int(run), Text(c.file), Text(c.target), DbValue(c.workload.dump())}));
+    int64_t id = Id(
+        db.Query("INSERT INTO comparisons (run_id, file, target, workload) VALUES ($1, $2, $3, $4) "
+                 "RETURNING id",
+                 {Int(run), Text(c.file), Text(c.target), DbValue(c.workload.dump())}));
     int64_t seq = 0;
     for (const ToolResult& t : c.results) {
       db.Query(
@@ -256,8 +258,8 @@ std::vector<IngestedRun> StoreRuns(Db& db, const std::vector<PreparedRun>& runs,
   std::string now = NowIso();
   for (const PreparedRun& r : runs) {
     const Source& s = r.source;
-    IngestedRun done{s.dir, r.machine, r.content_hash, 0, false, s.tests.size(),
-                     s.benchmarks.size()};
+    IngestedRun done{s.dir, r.machine,      r.content_hash,     0,
+                     false, s.tests.size(), s.benchmarks.size()};
     // ON CONFLICT DO NOTHING: a concurrent ingest of the same folder waits for the other
     // transaction and then adds nothing (PostgreSQL), or finds the row (SQLite's write lock).
     auto rows = db.Query(

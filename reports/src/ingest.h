@@ -26,10 +26,10 @@ class IngestError : public std::runtime_error {
 };
 
 struct PreparedRun {
-  Source source;              // label assigned
-  std::string content_hash;   // hex SHA-256
-  std::string machine;        // "host:label" (the label alone when the host is unknown)
-  std::string run_date;       // devices.json's "generated", else the benchmark date, else now
+  Source source;             // label assigned
+  std::string content_hash;  // hex SHA-256
+  std::string machine;       // "host:label" (the label alone when the host is unknown)
+  std::string run_date;      // devices.json's "generated", else the benchmark date, else now
   std::vector<Warning> warnings;
 };
 

@@ -51,8 +51,7 @@ int IngestMain(int argc, char** argv, const std::string& version) {
       fmt::print("{}: schema version {} -> {}\n", db->name(), before, LatestSchemaVersion());
     }
     std::vector<IngestedRun> done = StoreRuns(*db, runs, version);
-    double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!quiet) {
       size_t added = 0;
       for (const IngestedRun& r : done) {

@@ -208,14 +208,16 @@ int Migrate(Db& db, int target) {
 void RequireCurrentSchema(Db& db) {
   int v = SchemaVersion(db);
   if (v == 0) {
-    throw DbError(fmt::format("{}: no zbl results in this database yet (zbl-report ingest --db "
-                              "URL DIR... stores some)",
-                              db.name()));
+    throw DbError(
+        fmt::format("{}: no zbl results in this database yet (zbl-report ingest --db "
+                    "URL DIR... stores some)",
+                    db.name()));
   }
   if (v < LatestSchemaVersion()) {
-    throw DbError(fmt::format("{}: schema version {} is older than this zbl-report's {}; "
-                              "`zbl-report ingest --db URL` (no folders) upgrades it",
-                              db.name(), v, LatestSchemaVersion()));
+    throw DbError(
+        fmt::format("{}: schema version {} is older than this zbl-report's {}; "
+                    "`zbl-report ingest --db URL` (no folders) upgrades it",
+                    db.name(), v, LatestSchemaVersion()));
   }
 }
 

@@ -338,6 +338,20 @@ TEST_F(DbTest, CliIngestThenPage) {
   EXPECT_FALSE(fs::exists(tmp_.path() / "none.sqlite"));
 }
 
+// Two processes ingesting into one SQLite file at once queue on its write lock; both runs land.
+TEST_F(DbTest, CliConcurrentIngestsIntoOneFile) {
+  fs::path file = tmp_.path() / "shared.sqlite";
+  std::string ingest = Quote(kReportBin) + " ingest -q --db " + Quote(file.string()) + " ";
+  CommandResult r = RunCommand("(" + ingest + Quote(old_) + " & " + ingest + Quote(new_) +
+                               " & wait %1 && wait %2) 2>&1; echo status=$?");
+  EXPECT_NE(r.out.find("status=0"), std::string::npos) << r.out;
+  auto db = OpenDb(file.string(), DbMode::kRead);
+  EXPECT_EQ(Count(*db, "runs"), 2);
+  Diagnostics diag;
+  size_t tests = LoadSource(old_, diag).tests.size() + LoadSource(new_, diag).tests.size();
+  EXPECT_EQ(Count(*db, "results"), static_cast<int64_t>(tests));
+}
+
 TEST_F(DbTest, CliBrokenFolderWritesNothing) {
   fs::path fresh = tmp_.path() / "fresh.sqlite";
   fs::path broken = CopyFolder("fleet/nullblk", tmp_.path() / "broken/nullblk");
@@ -373,8 +387,7 @@ TEST_F(DbTest, CliCorruptAndNewerDatabases) {
                                     : " " + Quote(old_)) +
                    " 2>&1");
     EXPECT_EQ(r.status, 1) << cmd;
-    EXPECT_NE(r.out.find("schema version 7 is newer than this zbl-report knows"),
-              std::string::npos)
+    EXPECT_NE(r.out.find("schema version 7 is newer than this zbl-report knows"), std::string::npos)
         << r.out;
   }
   EXPECT_EQ(Count(*db_, "runs"), 0);
