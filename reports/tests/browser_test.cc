@@ -195,6 +195,31 @@ TEST_F(BrowserTest, DatabasePageDrawsTrendsOfTwoRuns) {
   EXPECT_NE(r.out.find("Failing rules, first and last seen"), std::string::npos);
   EXPECT_NE(r.out.find("1 of 2 runs"), std::string::npos);
   EXPECT_NE(r.out.find("the previous run of each machine"), std::string::npos);
+
+  // The x axis follows the selector: by zbl commit (shown as 10 digits), then by kernel (both
+  // runs share one).
+  std::string html = ReadAll(page);
+  html.insert(html.rfind("</body>"), R"js(<script>
+window.addEventListener('load', () => {
+  const out = [];
+  const labels = () => Chart.getChart(document.querySelector('#trend-cards canvas')).data.labels.join(',');
+  const axis = document.getElementById('trend-axis');
+  for (const v of ['commit', 'kernel']) {
+    axis.value = v;
+    axis.dispatchEvent(new Event('change'));
+    out.push(v + '=' + labels() + '/' + document.querySelectorAll('#trend-cards canvas').length);
+  }
+  document.body.dataset.axes = out.join(';');
+});
+</script>)js");
+  WriteAll(page, html);
+  r = Chromium(page, "--dump-dom");
+  ASSERT_EQ(r.status, 0);
+  data = BodyData(r.out);
+  ASSERT_EQ(data["rendered"], "1") << "page error: " << data["error"];
+  std::string kernel = "6.12.57-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.12.57-1";
+  EXPECT_EQ(data["axes"], "commit=9f8e7d6c5b,abc123def4/" + std::to_string(trends) +
+                              ";kernel=" + kernel + "," + kernel + "/" + std::to_string(trends));
 }
 
 TEST_F(BrowserTest, ScreenshotIsNotBlank) {
