@@ -2,14 +2,20 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <string_view>
 
 #include "fields.h"
 
 namespace zbl::report {
 
 std::unique_ptr<Db> OpenDb(const std::string& url, DbMode mode) {
-  if (url.rfind("postgresql:", 0) == 0 || url.rfind("postgres:", 0) == 0) {
-    return OpenPostgres(url);
+  for (const char* scheme : {"postgresql:", "postgres:"}) {
+    std::string_view prefix(scheme);
+    if (url.compare(0, prefix.size(), prefix) == 0) {
+      // A URI goes to libpq whole; "postgresql:host=... dbname=..." is a key=value conninfo.
+      bool uri = url.compare(prefix.size(), 2, "//") == 0;
+      return OpenPostgres(uri ? url : url.substr(prefix.size()));
+    }
   }
   if (url.rfind("sqlite:", 0) == 0) {
     return OpenSqlite(url.substr(7), mode);

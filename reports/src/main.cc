@@ -219,8 +219,9 @@ int main(int argc, char** argv) {
       return rc == 0 ? 0 : kExitUsage;
     }
     if (args.db.empty() == args.dirs.empty() || (!args.db.empty() && !args.baseline.empty())) {
-      fmt::print(stderr, "zbl-report: give results folders or --db URL (not both; --db compares "
-                         "with each machine's previous run, without --baseline)\n{}",
+      fmt::print(stderr,
+                 "zbl-report: give results folders or --db URL (not both; --db compares "
+                 "with each machine's previous run, without --baseline)\n{}",
                  app.help());
       return kExitUsage;
     }

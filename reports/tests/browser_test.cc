@@ -171,8 +171,8 @@ TEST_F(BrowserTest, DatabasePageDrawsTrendsOfTwoRuns) {
     }
   }
   for (const fs::path& dir : {kTestdata / "baseline/nullblk", latest}) {
-    CommandResult r = RunCommand(Quote(kReportBin) + " ingest -q --db " + Quote(db.string()) +
-                                 " " + Quote(dir.string()));
+    CommandResult r = RunCommand(Quote(kReportBin) + " ingest -q --db " + Quote(db.string()) + " " +
+                                 Quote(dir.string()));
     ASSERT_EQ(r.status, 0) << dir;
   }
   fs::path page = tmp_.path() / "database.html";

@@ -102,6 +102,8 @@ check "figures keep their values" \
 
 out=$("$bin" ingest --db "$url" "$runs/r1/nullblk" 2>&1)
 contains "the same folder again counts once" "0 run(s) added, 1 already there" "$out"
+out=$("$bin" ingest --db "postgresql:host=$sock user=zbl dbname=zbl" "$runs/r2/nullblk" 2>&1)
+contains "a key=value conninfo reaches the same database" "0 run(s) added, 1 already there" "$out"
 
 # The page from PostgreSQL: the fleet, history, regressions against the previous run.
 page=$tmp/page.html
