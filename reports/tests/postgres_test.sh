@@ -33,6 +33,12 @@ as=()
 if [ "$(id -u)" = 0 ]; then
   chown nobody "$tmp"
   as=(runuser -u nobody --)
+  # A $TMPDIR only root can enter would keep the server out of its folder: use /tmp then.
+  if ! "${as[@]}" test -w "$tmp"; then
+    rm -rf "$tmp"
+    tmp=$(mktemp -d /tmp/zbl-pg-XXXXXX)
+    chown nobody "$tmp"
+  fi
 fi
 sock=$tmp/sock
 pgdata=$tmp/data
