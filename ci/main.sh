@@ -2,8 +2,13 @@
 # The README's main job: installs what is missing, builds the default preset, runs the
 # conformance suites on every built-in configuration into results/ (GoogleTest JSON + JUnit XML
 # + devices.json), prints the suite x configuration matrix, and renders the HTML report when
-# zbl-report was built. Exits non-zero when any test failed.
+# zbl-report was built. Also runs a short benchmark (bench.json, under a minute) and ingests the
+# results into the results database, so the page has speed charts and, from the second run on,
+# a history. Exits non-zero when any test failed.
 #   ZBL_RESULTS_DIR=dir ci/main.sh     results elsewhere (default: results/)
+#   ZBL_RESULTS_DB=URL ci/main.sh      the database (default: $ZBL_RESULTS_DIR/zbl.sqlite; a lab
+#                                      gives postgresql://...), ZBL_RESULTS_DB=none: no database
+#   ZBL_MAIN_BENCH=0 ci/main.sh        no benchmark
 #   ZBL_DEVICE='driver=host_device,filename=/dev/sdX' ci/main.sh   also your device
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -16,7 +21,8 @@ cmake --build --preset default -j"$(nproc)"
 build=build/default
 results=${ZBL_RESULTS_DIR:-results}
 mkdir -p "$results"
-rm -f "$results/zbl-suites.json" "$results/zbl-suites.xml" "$results/devices.json"
+rm -f "$results/zbl-suites.json" "$results/zbl-suites.xml" "$results/devices.json" \
+  "$results/bench.json"
 export ZBL_RESULTS_DIR=$results
 unset ZBL_NO_RESULTS
 echo "== zbl: conformance suites -> $results/"
@@ -52,13 +58,45 @@ if [ "${ZBL_MAIN_VM:-1}" = 1 ]; then
   fi
 fi
 
+# A short benchmark (about 20 s: three configurations, 0.05 s a benchmark) for the page's speed
+# charts and, through the database, their trend over runs.
+if [ "${ZBL_MAIN_BENCH:-1}" = 1 ] && [ -x "$build/bench/zbl-bench" ]; then
+  echo "== zbl: short benchmark (bench/run.sh) -> $results/bench.json"
+  if ! ZBL_BUILD_DIR=$build bench/run.sh \
+      --benchmark_filter='/(emulated_hm_64m|emulated_zns_cap48m|file_tmpfs)/' \
+      --benchmark_min_time=0.05 >"$results/bench.log" 2>&1; then
+    echo "== zbl: benchmark failed, see $results/bench.log"
+    suites_status=1
+  fi
+fi
+
 echo "== zbl: matrix (suite x configuration)"
 matrix_status=0
 "$build/suites/zbl-matrix" "$results" || matrix_status=$?
 
 if [ -x "$build/reports/zbl-report" ]; then
-  if page=$("$build/reports/zbl-report" --quiet --out "$results/report.html" "$results" "${vm_dirs[@]}"); then
+  # The results database: this run's folders are ingested (each one a run of its machine), and
+  # the page comes from it: the same matrix and charts, plus trends and each machine against its
+  # previous run. Without a database (or if the ingest fails) the page comes from the folders.
+  db=${ZBL_RESULTS_DB:-$results/zbl.sqlite}
+  source_args=("$results" "${vm_dirs[@]}")
+  if [ "$db" != none ]; then
+    if "$build/reports/zbl-report" ingest --db "$db" "$results" "${vm_dirs[@]}" >"$results/ingest.log" 2>&1; then
+      echo "== zbl: results database: $db ($(tail -n 1 "$results/ingest.log"))"
+      source_args=(--db "$db")
+    else
+      echo "== zbl: ingest into $db failed: $(tail -n 1 "$results/ingest.log"); the page comes from the folders"
+      suites_status=1
+    fi
+  fi
+  report_status=0
+  page=$("$build/reports/zbl-report" --quiet --out "$results/report.html" "${source_args[@]}") || report_status=$?
+  if [ "$report_status" -eq 0 ]; then
     echo "== zbl: report: $page"
+  elif [ "$report_status" -eq 3 ]; then
+    # Newly failing rules already fail this job; slower benchmarks on a shared machine are
+    # shown, not fatal.
+    echo "== zbl: report: $page (regressions against the previous run are listed at its top)"
   else
     echo "== zbl: zbl-report failed"
     suites_status=1

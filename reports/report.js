@@ -208,15 +208,35 @@
 
   // ---------------------------------------------------------------- warnings
 
+  // What a warning is about, from its wording (reports/src: load.cc, env_reader.cc, ...), so the
+  // headline can say what the warnings are instead of one catch-all phrase.
+  const WARNING_KINDS = [
+    { re: /more than one variant of this cell|contradicts/, one: 'note on device variants', many: 'notes on device variants' },
+    { re: /malformed JSON|could not be read|not a results file zbl knows|no \*\.json results|could not list|second vm-devices file/,
+      one: 'file skipped', many: 'files skipped' },
+    { re: /repaired and read/, one: 'file repaired and read', many: 'files repaired and read' },
+    { re: /Chart\.js not found/, one: 'note on missing charts', many: 'notes on missing charts' },
+    { re: /./, one: 'field ignored or unexpected', many: 'fields ignored or unexpected' },
+  ];
+  function warningKind(w) { return WARNING_KINDS.find((k) => k.re.test(w.message || '')); }
+  function warningHeadline(list) {
+    const counts = new Map();
+    for (const w of list) { const k = warningKind(w); counts.set(k, (counts.get(k) || 0) + 1); }
+    const parts = WARNING_KINDS.filter((k) => counts.has(k)).map((k) => {
+      const n = counts.get(k);
+      return fmtNum(n) + ' ' + (n === 1 ? k.one : k.many);
+    });
+    return plural(list.length, 'warning') + ' while reading the results: ' + parts.join(', ') + ' (click to list)';
+  }
   function renderWarnings() {
     const list = model.warnings || [];
     if (!list.length) return;
     const sec = section('warnings', 'Warnings');
-    const rows = list.map((w) => h('tr', null, td(w.file || '(general)', 'mono'), td(w.message)));
+    const rows = list.map((w) => h('tr', null, td(warningKind(w).one), td(w.file || '(general)', 'mono'), td(w.message)));
     // Collapsed: the results come first; the header pill and this line say there is something.
     sec.append(h('details', null,
-      h('summary', { class: 'banner warn', text: plural(list.length, 'warning') + ' while reading the results: files that were skipped or only partly read (click to list)' }),
-      h('div', { class: 'scroll short' }, table(['File', 'Warning'], rows))));
+      h('summary', { class: 'banner warn', text: warningHeadline(list) }),
+      h('div', { class: 'scroll short' }, table(['Kind', 'File', 'Warning'], rows))));
   }
 
   // ---------------------------------------------------------------- conformance matrix
@@ -758,10 +778,24 @@
     ds.rendered = '1';
   }
 
+  // Draws the charts queued by chartCard (once the page is built, and again after a section
+  // rebuilds its charts).
+  function flushCharts() {
+    while (pendingCharts.length) pendingCharts.shift()();
+  }
+  // Sections drawn by the page's other scripts (history.js: the results database's history),
+  // each a function pushed to window.zblSections, called with these helpers.
+  function renderExtensions() {
+    const api = { model, sources, h, section, table, td, badge, plural, fmtNum, chartCard, palette,
+                  chunks, flushCharts };
+    for (const draw of window.zblSections || []) draw(api);
+  }
+
   function main() {
     try {
       renderHeader();
       renderRegressions();
+      renderExtensions();
       renderWarnings();
       renderMatrix();
       renderRules();
@@ -772,7 +806,7 @@
       renderFiles();
       renderToc();
       wireFilter();
-      for (const draw of pendingCharts) draw();
+      flushCharts();
       publishCounts();
     } catch (e) {
       const banner = document.getElementById('error');

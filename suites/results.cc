@@ -33,6 +33,62 @@ std::string CpuModel() {
   return "unknown";
 }
 
+// One line of a sysfs attribute, trimmed; "" when absent.
+std::string SysfsText(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::string line;
+  std::getline(in, line);
+  size_t b = line.find_first_not_of(" \t"), e = line.find_last_not_of(" \t\r\n");
+  return b == std::string::npos ? std::string() : line.substr(b, e - b + 1);
+}
+
+// SCSI unit serial number (VPD page 0x80): a 4-byte header, then the ASCII serial.
+std::string ScsiSerial(const std::filesystem::path& dev) {
+  std::ifstream in(dev / "vpd_pg80", std::ios::binary);
+  std::string page((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (page.size() <= 4) return {};
+  std::string serial = page.substr(4);
+  size_t b = serial.find_first_not_of(" \0"), e = serial.find_last_not_of(" \0");
+  return b == std::string::npos ? std::string() : serial.substr(b, e - b + 1);
+}
+
+// Who the device is, from sysfs, when the option string names a block device (any
+// "...filename=/dev/X"): vendor, model, serial, firmware of /sys/class/block/X/device (an NVMe
+// namespace's controller, a SCSI disk). null on a device without those attributes (null_blk,
+// files, the emulator): the report then identifies it by its option string.
+json DeviceIdentity(const std::string& option_string) {
+  namespace fs = std::filesystem;
+  size_t pos = 0;
+  while (pos < option_string.size()) {
+    size_t end = option_string.find(',', pos);
+    std::string kv = option_string.substr(pos, end == std::string::npos ? end : end - pos);
+    pos = end == std::string::npos ? option_string.size() : end + 1;
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos) continue;
+    std::string key = kv.substr(0, eq);
+    if (key != "filename" && !key.ends_with(".filename")) continue;
+    std::error_code ec;
+    fs::path target = fs::canonical(kv.substr(eq + 1), ec);
+    if (ec || target.parent_path() != "/dev") continue;
+    fs::path dev = fs::path("/sys/class/block") / target.filename() / "device";
+    json id = json::object();
+    auto put = [&](const char* key, const std::string& v) {
+      if (!v.empty()) id[key] = v;
+    };
+    put("vendor", SysfsText(dev / "vendor"));
+    put("model", SysfsText(dev / "model"));
+    std::string serial = SysfsText(dev / "serial");
+    put("serial", serial.empty() ? ScsiSerial(dev) : serial);
+    std::string fw = SysfsText(dev / "firmware_rev");
+    put("firmware", fw.empty() ? SysfsText(dev / "rev") : fw);
+    if (id.empty()) return nullptr;
+    id["device"] = target.string();
+    id["source"] = "sysfs";
+    return id;
+  }
+  return nullptr;
+}
+
 std::string IsoNow() {
   std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -184,6 +240,7 @@ json DescribeConfig(const Config& c) {
   };
   auto profile = ConfigProfile(c);
   j["profile"] = profile ? json(*profile) : json(nullptr);
+  if (json id = DeviceIdentity(c.option_string); !id.is_null()) j["identity"] = std::move(id);
   return j;
 }
 

@@ -81,6 +81,14 @@ void ReadConfig(const Fields& f, Source& src) {
     c.limits = Scalars(limits, f, "limits");
   }
   ReadFingerprint(f, c);
+  if (const json* identity = f.Obj("identity")) {
+    Fields id(*identity, f.file(), f.Path("identity"), f.diag());
+    for (const auto& [k, v] : identity->items()) {
+      if (auto text = id.Str(k)) {
+        c.identity[k] = *text;
+      }
+    }
+  }
 }
 
 std::string Trim(const std::string& s) {

@@ -11,11 +11,15 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <string_view>
 
 #include "baseline.h"
+#include "history.h"
+#include "ingest_main.h"
 #include "load.h"
 #include "model.h"
 #include "page.h"
+#include "schema.h"
 
 #ifndef ZBL_REPORT_VERSION
 #define ZBL_REPORT_VERSION "unknown"
@@ -40,6 +44,7 @@ struct Args {
   std::string baseline;
   std::string threshold = "10%";
   std::string chartjs;
+  std::string db;  // --db: the page from the results database instead of folders
   bool quiet = false;
 };
 
@@ -56,13 +61,17 @@ void DefineOptions(CLI::App& app, Args& a) {
                  "Chart.js file to inline (default: Debian's libjs-chart.js, else the copy "
                  "built in)");
   app.add_flag("--quiet,-q", a.quiet, "Do not print warnings (they are still in the page)");
+  app.add_option("--db", a.db,
+                 "The page from the results database (history, trends, each machine against "
+                 "its previous run) instead of folders: a SQLite file or postgresql://...");
   app.add_option("DIR", a.dirs, "Results folders; several make a fleet view (one per machine)")
-      ->required()
       ->check(CLI::ExistingDirectory);
   app.footer(
       "Exit status: 0 page written, 1 error, 2 usage error, 3 page written and the baseline\n"
       "comparison found regressions (newly failing, newly skipped or vanished rules, or\n"
-      "benchmarks slower than --threshold).");
+      "benchmarks slower than --threshold); with --db, against each machine's previous run.\n"
+      "zbl-report ingest [--db URL] DIR...  stores folders in the results database\n"
+      "(default results/zbl.sqlite); see zbl-report ingest --help.");
 }
 
 std::string NowIso8601() {
@@ -136,8 +145,29 @@ std::string ChartJsOrWarn(const Args& a, Diagnostics& diag, bool& fatal) {
 
 int Run(const Args& a, double threshold) {
   Diagnostics diag;
-  std::vector<Source> sources = LoadAll(a.dirs, diag);
+  std::vector<Source> sources;
   std::optional<Regressions> regressions;
+  nlohmann::json history;
+  std::string baseline_label = a.baseline;
+  if (!a.db.empty()) {
+    try {
+      auto db = OpenDb(a.db, DbMode::kRead);
+      RequireCurrentSchema(*db);
+      DbPage page = LoadPage(*db, threshold);
+      sources = std::move(page.latest);
+      diag = std::move(page.diag);
+      if (page.machines_compared > 0) {
+        regressions = std::move(page.regressions);
+        baseline_label = "the previous run of each machine";
+      }
+      history = std::move(page.history);
+    } catch (const DbError& e) {
+      fmt::print(stderr, "zbl-report: {}\n", e.what());
+      return kExitError;
+    }
+  } else {
+    sources = LoadAll(a.dirs, diag);
+  }
   if (!a.baseline.empty()) {
     Diagnostics old_diag;  // the old run's problems are not this page's
     std::vector<Source> old = {LoadSource(a.baseline, old_diag)};
@@ -148,8 +178,11 @@ int Run(const Args& a, double threshold) {
   if (fatal) {
     return kExitError;
   }
-  ReportMeta meta{a.title, NowIso8601(), ZBL_REPORT_VERSION, ZBL_REPORT_COMMIT, a.baseline};
+  ReportMeta meta{a.title, NowIso8601(), ZBL_REPORT_VERSION, ZBL_REPORT_COMMIT, baseline_label};
   nlohmann::json model = BuildModel(sources, diag, meta, regressions ? &*regressions : nullptr);
+  if (!history.is_null()) {
+    model["history"] = std::move(history);
+  }
   PageAssets assets = EmbeddedAssets();
   assets.chartjs = chartjs;
   std::string error;
@@ -163,7 +196,7 @@ int Run(const Args& a, double threshold) {
   fmt::print("{}\n", fs::absolute(a.out).lexically_normal().string());
   if (regressions && regressions->Count() > 0) {
     fmt::print(stderr, "zbl-report: {} regression(s) against {}\n", regressions->Count(),
-               a.baseline);
+               baseline_label);
     return kExitRegressions;
   }
   return 0;
@@ -173,6 +206,9 @@ int Run(const Args& a, double threshold) {
 
 int main(int argc, char** argv) {
   try {
+    if (argc > 1 && std::string_view(argv[1]) == "ingest") {
+      return IngestMain(argc - 1, argv + 1, ZBL_REPORT_VERSION);
+    }
     CLI::App app{"zbl-report: one self-contained HTML page from zbl results JSON"};
     Args args;
     DefineOptions(app, args);
@@ -181,6 +217,13 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
       int rc = app.exit(e);
       return rc == 0 ? 0 : kExitUsage;
+    }
+    if (args.db.empty() == args.dirs.empty() || (!args.db.empty() && !args.baseline.empty())) {
+      fmt::print(stderr,
+                 "zbl-report: give results folders or --db URL (not both; --db compares "
+                 "with each machine's previous run, without --baseline)\n{}",
+                 app.help());
+      return kExitUsage;
     }
     auto threshold = ParseThreshold(args.threshold);
     if (!threshold) {

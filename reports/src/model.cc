@@ -55,6 +55,9 @@ json ConfigJson(const DeviceConfig& c) {
     j["fingerprint_origin"] = c.fingerprint_src;
   }
   PutIf(j, "fingerprint_match", c.fingerprint_match);
+  if (!c.identity.empty()) {
+    j["identity"] = c.identity;
+  }
   return j;
 }
 

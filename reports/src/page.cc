@@ -61,7 +61,11 @@ struct Slot {
 }  // namespace
 
 PageAssets EmbeddedAssets() {
-  return {assets::kTemplateHtml, assets::kReportCss, assets::kReportJs, assets::kChartJs};
+  // history.js (the results database's sections) registers itself before report.js draws, which
+  // waits for DOMContentLoaded; one script element holds both.
+  static const std::string js =
+      std::string(assets::kReportJs) + "\n" + std::string(assets::kHistoryJs);
+  return {assets::kTemplateHtml, assets::kReportCss, js, assets::kChartJs};
 }
 
 std::optional<std::string> LoadChartJs(const std::string& path, std::string& origin,

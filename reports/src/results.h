@@ -83,6 +83,9 @@ struct DeviceConfig {
   std::map<std::string, std::string> fingerprint;      // cell -> observed variant
   std::map<std::string, std::string> fingerprint_src;  // cell -> "devices.json" or test name
   std::string fingerprint_match;
+  // Who the device is: vendor, model, serial, firmware (from sysfs where the device has them)
+  // and source ("sysfs" or "options": then model is the option string). Empty when not reported.
+  std::map<std::string, std::string> identity;
 };
 
 struct Environment {

@@ -153,6 +153,73 @@ TEST_F(BrowserTest, FleetPageDrawsMatrixTotalsChartsAndRegressions) {
   // A failure message with markup in it is shown as text, never parsed as HTML.
   EXPECT_NE(r.out.find("&lt;/script&gt;&lt;b&gt;bold?&lt;/b&gt;"), std::string::npos);
   EXPECT_EQ(r.out.find("<b>bold?</b>"), std::string::npos);
+  // The warnings headline says what the warnings are.
+  EXPECT_NE(r.out.find("5 warnings while reading the results: 1 note on device variants, 2 files "
+                       "skipped, 1 file repaired and read, 1 field ignored or unexpected"),
+            std::string::npos);
+}
+
+// The page from the results database (SQLite): two runs of one machine make every benchmark
+// figure a two-point trend, and the page compares the latest run with the previous one.
+TEST_F(BrowserTest, DatabasePageDrawsTrendsOfTwoRuns) {
+  fs::path db = tmp_.path() / "zbl.sqlite";
+  fs::path latest = tmp_.path() / "latest/nullblk";
+  fs::create_directories(latest);
+  for (const auto& e : fs::directory_iterator(kTestdata / "fleet/nullblk")) {
+    if (e.is_regular_file() && e.path().filename() != "broken.json") {
+      fs::copy_file(e.path(), latest / e.path().filename());
+    }
+  }
+  for (const fs::path& dir : {kTestdata / "baseline/nullblk", latest}) {
+    CommandResult r = RunCommand(Quote(kReportBin) + " ingest -q --db " + Quote(db.string()) + " " +
+                                 Quote(dir.string()));
+    ASSERT_EQ(r.status, 0) << dir;
+  }
+  fs::path page = tmp_.path() / "database.html";
+  Generate("--db " + Quote(db.string()), page, 3);
+  CommandResult r = Chromium(page, "--dump-dom");
+  ASSERT_EQ(r.status, 0);
+  auto data = BodyData(r.out);
+  ASSERT_EQ(data["rendered"], "1") << "page error: " << data["error"];
+  EXPECT_EQ(data["history-runs"], "2");
+  EXPECT_EQ(data["history-machines"], "1");
+  EXPECT_EQ(data["trend-max-runs"], "2");
+  int trends = std::stoi(data["trend-charts"]);
+  EXPECT_GE(trends, 3);  // one per benchmark family (main figures)
+  EXPECT_EQ(Count(r.out, "class=\"card trend\" data-runs=\"2\""), static_cast<size_t>(trends));
+  // Every chart card holds a drawn canvas: the trends and the latest run's own charts.
+  int charts = std::stoi(data["charts"]);
+  EXPECT_GE(charts, trends + 6);
+  EXPECT_EQ(Count(r.out, "<canvas"), static_cast<size_t>(charts));
+  EXPECT_EQ(data["regressions"], "6");  // as --baseline: 1 failing, 1 skipped, 1 gone, 3 slower
+  EXPECT_NE(r.out.find("Failing rules, first and last seen"), std::string::npos);
+  EXPECT_NE(r.out.find("1 of 2 runs"), std::string::npos);
+  EXPECT_NE(r.out.find("the previous run of each machine"), std::string::npos);
+
+  // The x axis follows the selector: by zbl commit (shown as 10 digits), then by kernel (both
+  // runs share one).
+  std::string html = ReadAll(page);
+  html.insert(html.rfind("</body>"), R"js(<script>
+window.addEventListener('load', () => {
+  const out = [];
+  const labels = () => Chart.getChart(document.querySelector('#trend-cards canvas')).data.labels.join(',');
+  const axis = document.getElementById('trend-axis');
+  for (const v of ['commit', 'kernel']) {
+    axis.value = v;
+    axis.dispatchEvent(new Event('change'));
+    out.push(v + '=' + labels() + '/' + document.querySelectorAll('#trend-cards canvas').length);
+  }
+  document.body.dataset.axes = out.join(';');
+});
+</script>)js");
+  WriteAll(page, html);
+  r = Chromium(page, "--dump-dom");
+  ASSERT_EQ(r.status, 0);
+  data = BodyData(r.out);
+  ASSERT_EQ(data["rendered"], "1") << "page error: " << data["error"];
+  std::string kernel = "6.12.57-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.12.57-1";
+  EXPECT_EQ(data["axes"], "commit=9f8e7d6c5b,abc123def4/" + std::to_string(trends) +
+                              ";kernel=" + kernel + "," + kernel + "/" + std::to_string(trends));
 }
 
 TEST_F(BrowserTest, ScreenshotIsNotBlank) {
