@@ -185,11 +185,15 @@ class PassthruNode final : public Node {
         z.capacity = d.capacity * lba();
         z.type = d.type == 0x2 ? ZoneType::kSequentialWriteRequired : ZoneType::kConventional;
         z.condition = ConditionOf(d);
-        // As the device reports it (Linux rewrites a FULL zone's to the zone end).
-        z.write_pointer = (z.condition == ZoneCondition::kReadOnly ||
-                           z.condition == ZoneCondition::kOffline)
-                              ? kInvalidWritePointer
-                              : d.wp * lba();
+        // A FULL zone's write pointer is not valid in NVMe (QEMU reports all ones): the zone
+        // end, as Linux's nvme_zone_parse_entry() gives it; nvme_device.h has the raw value.
+        if (z.condition == ZoneCondition::kReadOnly || z.condition == ZoneCondition::kOffline) {
+          z.write_pointer = kInvalidWritePointer;
+        } else if (z.condition == ZoneCondition::kFull) {
+          z.write_pointer = z.start + z.length;
+        } else {
+          z.write_pointer = d.wp * lba();
+        }
       }
       slba = got.back().start + dev_->id().zone_lbas;
       if (slba >= dev_->id().nr_lbas) break;
@@ -250,11 +254,16 @@ class PassthruNode final : public Node {
  private:
   uint64_t lba() const { return dev_->id().lba_bytes; }
 
+  // Reads and writes are split at zone boundaries and at the transfer limit, as Linux's block
+  // layer splits them (chunk_sectors, max_hw_sectors): a ZNS device refuses one command that
+  // crosses a zone (Zone Boundary Error), the block device never sends one.
   template <typename F>
   Status Chunked(uint64_t offset, size_t len, F&& one) {
     const uint64_t max = dev_->id().max_transfer_bytes ? dev_->id().max_transfer_bytes : len;
+    const uint64_t zone = dev_->id().zone_lbas * lba();
     for (uint64_t done = 0; done < len;) {
-      size_t n = static_cast<size_t>(std::min<uint64_t>(max, len - done));
+      const uint64_t at = offset + done;
+      size_t n = static_cast<size_t>(std::min<uint64_t>({max, len - done, zone - at % zone}));
       ZBL_RETURN_IF_ERROR(one(offset + done, n));
       done += n;
     }
