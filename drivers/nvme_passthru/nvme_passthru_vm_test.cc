@@ -382,6 +382,10 @@ TEST_F(PassthruVm, BlockDeviceAfterPassthroughReset) {
   }
   std::string text = fmt::format("{}", fmt::join(cell, "; "));
   RecordProperty("coherence", text);
+  // The per-kernel cell: coherent (the kernel caches nothing), stale_until_error (a cached write
+  // pointer refuses writes until a device error makes the kernel re-read the zone), stale.
+  const char* variant = cell.size() == 1 && ok ? "coherent" : ok ? "stale_until_error" : "stale";
+  RecordProperty("variant", fmt::format("block_write_after_passthru_reset={}", variant));
   std::printf("coherence on this kernel: %s\n", text.c_str());
   EXPECT_TRUE(ok) << "the kernel did not recover: " << text;
   EXPECT_EQ(Report(z).wp, z + 1) << text;
