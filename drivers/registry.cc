@@ -4,6 +4,7 @@
 #include "file/file.h"
 #include "raw/raw.h"
 #include "null_blk/null_blk.h"
+#include "nvme_passthru/nvme_passthru.h"
 #include "zbl/driver.h"
 
 namespace zbl {
@@ -17,6 +18,7 @@ const DriverSpec* const kDrivers[] = {
     &null_blk::kNullBlkDriver,
     &blkdebug::kBlkdebugDriver,
     &blkdebug::kPowercutDriver,
+    &nvme::kNvmePassthruDriver,
 };
 
 }  // namespace
