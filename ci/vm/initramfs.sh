@@ -8,8 +8,10 @@ set -euo pipefail
 ZBL_VM_DIR=${ZBL_VM_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 
 # Modules /init may load, by module name; their dependencies are resolved from modules.dep here.
-ZBL_VM_MODULES=(netfs 9pnet 9pnet_virtio 9p configfs null_blk nvme_core nvme scsi_common scsi_mod
-  sd_mod scsi_debug)
+# A module the kernel has built in (modules.builtin) gets an empty load list: 6.12 builds virtio_pci
+# and virtio_console in, 6.1 ships them as modules.
+ZBL_VM_MODULES=(virtio_pci virtio_console netfs 9pnet 9pnet_virtio 9p configfs null_blk nvme_core
+  nvme scsi_common scsi_mod sd_mod scsi_debug)
 
 zbl_vm_busybox() {
   local b
@@ -24,7 +26,7 @@ zbl_vm_busybox() {
 # the modules dir, using the modules.dep in DIR.
 zbl_vm_mod_order() {
   local dep=$1/modules.dep name=$2
-  awk -v want="$name" '
+  awk -v want="$name" -v dir="$1" '
     function norm(p,   b) { b = p; sub(/.*\//, "", b); sub(/\.ko(\.[a-z]+)?$/, "", b); gsub(/-/, "_", b); return b }
     function visit(p,   n, i, d) {
       if (p in seen) return
@@ -40,7 +42,11 @@ zbl_vm_mod_order() {
       byname[norm(key)] = key
     }
     END {
-      if (!(want in byname)) { print "zbl-vm: error: module " want " not in modules.dep" > "/dev/stderr"; exit 1 }
+      if (!(want in byname)) {
+        builtin = dir "/modules.builtin"
+        while ((getline line < builtin) > 0) if (norm(line) == want) exit 0
+        print "zbl-vm: error: module " want " neither in modules.dep nor built in" > "/dev/stderr"; exit 1
+      }
       visit(byname[want])
     }' "$dep"
 }
@@ -54,7 +60,8 @@ zbl_vm_initramfs() {
   local cache=${ZBL_CACHE:-/var/cache/zbl}/vm/initramfs
   local key
   key=$( { echo "$rel"; printf '%s\n' "${ZBL_VM_MODULES[@]}"; sha256sum "$busybox" | cut -d' ' -f1
-           cat "$ZBL_VM_DIR/init" "$ZBL_VM_DIR/initramfs.sh" "$moddir/modules.dep"; } |
+           cat "$ZBL_VM_DIR/init" "$ZBL_VM_DIR/initramfs.sh" "$moddir/modules.dep"
+           cat "$moddir/modules.builtin" 2>/dev/null; } |
          sha256sum | cut -c1-16)
   local out="$cache/initramfs-$rel-$key.cpio.gz"
   if [ -s "$out" ]; then echo "$out"; return 0; fi

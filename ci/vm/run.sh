@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# zbl VM harness: boots a throwaway Linux 6.12 guest with real zoned block devices (kernel
+# zbl VM harness: boots a throwaway Linux 6.12 (or 6.1, --kernel) guest with real zoned block devices (kernel
 # null_blk, QEMU NVMe ZNS namespaces, a scsi_debug host-managed ZBC disk), runs a host-built
 # COMMAND inside it (the host root is shared read-only; cwd = the host cwd), and exits with the
 # command's status. See ci/vm/README.md.
@@ -27,8 +27,8 @@ usage() {
   cat <<'EOF'
 usage: ci/vm/run.sh [options] -- COMMAND [ARGS...]
 
-Boots a Linux 6.12 guest (QEMU 10) with zoned devices and runs COMMAND inside, in the host's
-current directory, with the host's root file system shared read-only.
+Boots a Debian 12 Linux 6.12 or 6.1 guest (QEMU 10) with zoned devices and runs COMMAND inside,
+in the host's current directory, with the host's root file system shared read-only.
 
 Devices (repeatable; without any, the default set is --nullb zoned --zns zns --zbc):
   --nullb NAME[:key=val,...]  null_blk device via configfs; keys are configfs attributes in
@@ -47,6 +47,7 @@ Devices (repeatable; without any, the default set is --nullb zoned --zns zns --z
   Any device also takes scheduler=NAME (written to queue/scheduler in the guest).
 
 Options:
+  --kernel 6.12|6.1   guest kernel series, Debian 12's newest package of it (default 6.12)
   --results DIR       writable results directory, same path inside the guest
                       (default: <repo>/results/vm)
   --timeout SEC       command time limit (default 1800)
@@ -59,7 +60,10 @@ Options:
   --verbose           stream the guest console to stderr
   -h, --help
 
-In the guest the command sees ZBL_VM=1, ZBL_VM_KERNEL, ZBL_VM_RESULTS, ZBL_VM_DEVICES
+The current directory may be anywhere but /proc, /sys, /dev: under /tmp or /run (tmpfs in the
+guest) the host's directories the command names are kept visible at their own paths.
+
+In the guest the command sees ZBL_VM=1, ZBL_VM_KERNEL, ZBL_VM_KERNEL_SERIES, ZBL_VM_RESULTS, ZBL_VM_DEVICES
 (vm-devices.json), ZBL_VM_NULLB_<NAME>, ZBL_VM_ZNS_<NAME>, ZBL_VM_ZBC (NAME upper-cased).
 
 Exit status: the command's, or 123 boot/device setup failed, 124 timeout, 125 harness error.
@@ -106,6 +110,7 @@ zbc_spec=
 want_zbc=0
 no_devices=0
 results=
+kernel_series=6.12
 timeout_s=1800
 boot_timeout=120
 mem=2G
@@ -131,6 +136,8 @@ while [ $# -gt 0 ]; do
       [ "$want_zbc" -eq 0 ] || die "only one --zbc disk is supported"
       want_zbc=1; zbc_spec=${1#*=}; shift ;;
     --no-devices) no_devices=1; shift ;;
+    --kernel) need_arg "$@"; kernel_series=$2; shift 2 ;;
+    --kernel=*) kernel_series=${1#*=}; shift ;;
     --results) need_arg "$@"; results=$2; shift 2 ;;
     --results=*) results=${1#*=}; shift ;;
     --timeout) need_arg "$@"; timeout_s=$2; shift 2 ;;
@@ -158,6 +165,7 @@ done
 [[ $smp =~ ^[1-9][0-9]*$ ]] || die "--smp must be a positive number"
 [[ $mem =~ ^[1-9][0-9]*[MG]?$ ]] || die "--mem must look like 2G or 1536M"
 case $accel in auto | kvm | tcg) ;; *) die "--accel must be auto, kvm or tcg" ;; esac
+case $kernel_series in 6.12 | 6.1) ;; *) die "--kernel must be 6.12 or 6.1 (Debian 12's two kernel series), not '$kernel_series'" ;; esac
 if [ "$no_devices" -eq 0 ] && [ ${#nullb_specs[@]} -eq 0 ] && [ ${#zns_specs[@]} -eq 0 ] && [ "$want_zbc" -eq 0 ]; then
   nullb_specs=(zoned)
   zns_specs=(zns)
@@ -173,10 +181,42 @@ qemu_version=$("$QEMU" --version | sed -n '1s/.*version \([0-9][0-9.]*\).*/\1/p'
 
 cwd=$(pwd -P)
 case $cwd/ in
-  /tmp/* | /run/* | /dev/* | /proc/* | /sys/*)
-    die "the current directory $cwd is hidden in the guest (tmpfs/devtmpfs/proc/sys there); run from elsewhere (e.g. the repo)" ;;
+  /dev/* | /proc/* | /sys/*)
+    die "the current directory $cwd is hidden in the guest (devtmpfs/proc/sys there); run from elsewhere (e.g. the repo)" ;;
 esac
 [[ $cwd != *[\'$'\n']* ]] || die "the current directory has a quote or newline in its path"
+
+# --- host paths under the guest's tmpfs mounts ---------------------------------------------------
+# The guest mounts fresh tmpfs on /tmp and /run of the shared root. A host directory there that
+# the command needs (its cwd, this repo, a path among its arguments or --env values) is kept
+# visible at its own path: keep_dirs lists the top directories below /tmp or /run to bind back
+# (read-only, like the rest of the host root) over the guest's tmpfs.
+keep_dirs=()
+keep_dir_of() {
+  local p=$1 top
+  [[ $p == /* ]] || return 0
+  [ -e "$p" ] || return 0
+  p=$(realpath -e -- "$p" 2>/dev/null) || return 0
+  case $p/ in
+    /tmp/?*/* | /run/?*/*) ;;
+    *) return 0 ;;
+  esac
+  local _ a b
+  IFS=/ read -r _ a b _ <<<"$p"
+  top=/$a/$b
+  [[ $top != *[\'$'\n']* ]] || die "the host path $top has a quote or newline in it"
+  [ "$top" != /run/zbl ] || die "the host path $p is under /run/zbl, which the guest harness uses"
+  local k
+  for k in "${keep_dirs[@]}"; do [ "$k" != "$top" ] || return 0; done
+  keep_dirs+=("$top")
+}
+case $cwd in
+  /tmp | /run) die "the current directory is $cwd itself, which is a fresh tmpfs in the guest; run from a directory below it or elsewhere" ;;
+esac
+keep_dir_of "$cwd"
+keep_dir_of "$REPO"
+for a in "$@"; do keep_dir_of "$a"; done
+for e in "${envs[@]}"; do [[ $e != *=* ]] || keep_dir_of "${e#*=}"; done
 
 results=${results:-$REPO/results/vm}
 mkdir -p "$results" || die "cannot create the results directory $results"
@@ -191,7 +231,7 @@ rm -f "$results/vm-devices.json" "$results/vm-run.json" "$results/vm-console.log
 source "$ZBL_VM_DIR/kernel.sh"
 # shellcheck source=initramfs.sh
 source "$ZBL_VM_DIR/initramfs.sh"
-kdir=$(zbl_vm_kernel) || die "preparing the guest kernel failed"
+kdir=$(zbl_vm_kernel "$kernel_series") || die "preparing the guest kernel ($kernel_series) failed"
 krel=$(basename "$kdir")
 initrd=$(zbl_vm_initramfs "$kdir") || die "building the initramfs failed"
 
@@ -222,6 +262,8 @@ config=$ctl/config.sh
   echo "ZBL_CMD_TIMEOUT=$timeout_s"
   echo "ZBL_RESULTS=$(sq "$results")"
   echo "ZBL_CWD=$(sq "$cwd")"
+  echo "ZBL_KERNEL_SERIES=$kernel_series"
+  for k in "${keep_dirs[@]}"; do echo "keep_host_dir $(sq "$k")"; done
 } >"$config"
 dev_args=()
 declare -A seen_env=()
@@ -490,6 +532,7 @@ cat >"$results/vm-run.json" <<EOF
   "cpu": "$cpu",
   "qemu": "$qemu_version",
   "kernel": "$krel",
+  "kernel_series": "$kernel_series",
   "boot_seconds": $boot_s,
   "command_seconds": $cmd_s,
   "total_seconds": $total_s,
