@@ -33,8 +33,9 @@ SRC
     $sudo rm -rf "$work"; echo "zbl: apt-get source fio=$ver failed" >&2; return 1; }
   local got
   got=$(find "$work" -maxdepth 1 -mindepth 1 -type d -name 'fio-*' | head -n1)
-  [ -n "$got" ] && [ -x "$got/t/zbd/test-zbd-support" ] || {
-    $sudo rm -rf "$work"; echo "zbl: fio's source has no t/zbd/test-zbd-support" >&2; return 1; }
+  if [ -z "$got" ] || [ ! -x "$got/t/zbd/test-zbd-support" ]; then
+    $sudo rm -rf "$work"; echo "zbl: fio's source has no t/zbd/test-zbd-support" >&2; return 1
+  fi
   $sudo rm -rf "$dir"
   $sudo mv "$got" "$dir"
   $sudo rm -rf "$work"

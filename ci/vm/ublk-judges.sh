@@ -172,7 +172,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 usage="usage: ublk-judges.sh --zbl-ublk BIN [--zbl-suites BIN] [--zbl-diff BIN] [--kernel K] [--results DIR] suites|diff|fs"
-[ -x "$ublk" ] && [ -n "$judge" ] || { echo "$usage" >&2; exit 125; }
+if [ ! -x "$ublk" ] || [ -z "$judge" ]; then echo "$usage" >&2; exit 125; fi
 "$here/can-run.sh" || exit 77
 results=${results:-$repo/results/vm-ublk-$judge}
 common=(--kernel "$kernel" --results "$results" --timeout 1500 --boot-timeout 240 --zbl-ublk "$ublk")

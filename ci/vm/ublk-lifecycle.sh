@@ -93,7 +93,8 @@ guest() {
   check "not root: exit 2 saying it must run as root" test "$rc" -eq 2 -a -n "$(grep -F 'must run as root' <<<"$msg")"
 
   # 2. errno mapping.
-  local names=(EIO EINVAL EREMOTEIO ETOOMANYREFS EOVERFLOW ENOSPC ENODATA EILSEQ ENOLINK EBADE ETIMEDOUT ENOMEM EAGAIN EOPNOTSUPP EBUSY EROFS EPERM)
+  # EIO EINVAL EREMOTEIO ETOOMANYREFS EOVERFLOW ENOSPC ENODATA EILSEQ ENOLINK EBADE ETIMEDOUT ENOMEM
+  # EAGAIN EOPNOTSUPP EBUSY EROFS EPERM
   local nums=(5 22 121 109 75 28 61 84 67 52 110 12 11 95 16 30 1)
   local opts="driver=blkdebug" i=0 k
   for k in "${!nums[@]}"; do
