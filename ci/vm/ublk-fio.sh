@@ -7,6 +7,7 @@
 # beside itself) with the installed fio.
 #
 #   ci/vm/ublk-fio.sh --zbl-ublk BIN [--geometries LIST|ci|full] [--tests "N N ..."] [--results DIR]
+#                     [--report-only]   (only the table and verdict from the results already there)
 #
 # Geometries are run-tests-against-nullb's section numbers: 1 (no zones), 2-7 (conventional 0 %,
 # 10 %, 66 %; 1 MiB zones, or 4 MiB zones of 3 MiB capacity), 8-13 (the same with fio's
@@ -74,13 +75,14 @@ if [ "${1:-}" = --guest ]; then
   exit
 fi
 
-ublk="" results="" geoms=ci tests=""
+ublk="" results="" geoms=ci tests="" report_only=0
 while [ $# -gt 0 ]; do
   case $1 in
     --zbl-ublk) ublk=$2; shift ;;
     --geometries) geoms=$2; shift ;;
     --tests) tests=$2; shift ;;
     --results) results=$2; shift ;;
+    --report-only) report_only=1 ;;
     *) echo "ublk-fio.sh: unknown argument '$1'" >&2; exit 125 ;;
   esac
   shift
@@ -92,14 +94,16 @@ case $geoms in
 esac
 geoms=${geoms//,/ }
 for g in $geoms; do geometry "$g" >/dev/null || { echo "ublk-fio.sh: no geometry '$g' (1-13)" >&2; exit 125; }; done
-"$here/can-run.sh" || exit 77
-fio_src=$("$here/fio-src.sh") || { echo "ublk-fio.sh: fio's source (t/zbd) is not available: run ci/deps.sh" >&2; exit 125; }
 results=${results:-$repo/results/vm-ublk-fio}
-mkdir -p "$results"
+if [ "$report_only" -eq 0 ]; then
+  "$here/can-run.sh" || exit 77
+  fio_src=$("$here/fio-src.sh") || { echo "ublk-fio.sh: fio's source (t/zbd) is not available: run ci/deps.sh" >&2; exit 125; }
+  mkdir -p "$results"
+fi
 results=$(cd "$results" && pwd -P)
 
 failed=0
-for g in $geoms; do
+[ "$report_only" -eq 1 ] || for g in $geoms; do
   read -r conv zs cap open size <<<"$(geometry "$g")"
   gdir=$results/section$g
   mkdir -p "$gdir"
@@ -107,6 +111,7 @@ for g in $geoms; do
     nb="zoned=0,size=$size,blocksize=4096,memory_backed=1,completion_nsec=0"
     em="driver=emulated,model=none,size=${size}M,zone-size=1M,block-size=4096"
   else
+    # shellcheck disable=SC2017 # run-tests-against-nullb rounds the same way
     nconv=$((size / zs * conv / 100))
     nb="zoned=1,size=$size,zone_size=$zs,zone_capacity=$cap,zone_nr_conv=$nconv,blocksize=4096,memory_backed=1,completion_nsec=0"
     em="driver=emulated,profile=null_blk,size=${size}M,zone-size=${zs}M,zone-capacity=${cap}M,conventional-zones=$nconv,block-size=4096"
@@ -121,6 +126,7 @@ for g in $geoms; do
 done
 
 # The table and the verdict, from the per-test lines of every run.
+# shellcheck disable=SC2086 # one argument per geometry
 python3 - "$results" "$tests" $geoms <<'PY' || failed=1
 import json, os, re, sys
 results, tests, geoms = sys.argv[1], sys.argv[2].split(), sys.argv[3:]
