@@ -12,8 +12,8 @@
 #include <ctime>
 #include <string>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "serve.h"
 #include "ublk.h"
@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
                "zbl-ublk"};
   app.add_flag("--image-opts", image_opts, "DEVICE is a zbl option string (driver=emulated,...)");
   app.add_option("DEVICE", device, "a file or block device, or an option string with --image-opts");
-  app.add_option("--queues", o.serve.queues, "hardware queues (one server thread each)")->default_val(1);
+  app.add_option("--queues", o.serve.queues, "hardware queues (one server thread each)")
+      ->default_val(1);
   app.add_option("--depth", o.serve.depth, "tags per queue")->default_val(64);
   app.add_option("--max-io", o.serve.max_io, "largest request in bytes (multiple of 4096)")
       ->default_val(512 * 1024);

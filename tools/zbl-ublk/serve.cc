@@ -26,7 +26,8 @@ std::string Bytes(uint64_t b) {
 Result<Plan> MakePlan(Backend& dev, const ServeOptions& o) {
   const Limits& l = dev.limits();
   Plan p;
-  if (o.queues == 0 || o.queues > 64) return Error(EINVAL, "--queues must be 1..64 (got {})", o.queues);
+  if (o.queues == 0 || o.queues > 64)
+    return Error(EINVAL, "--queues must be 1..64 (got {})", o.queues);
   if (o.depth == 0 || o.depth > kMaxQueueDepth) {
     return Error(EINVAL, "--depth must be 1..{} (got {})", kMaxQueueDepth, o.depth);
   }
@@ -50,7 +51,8 @@ Result<Plan> MakePlan(Backend& dev, const ServeOptions& o) {
   uint64_t max_io = o.max_io;
   if (l.max_transfer != 0 && l.max_transfer < max_io) {
     max_io = l.max_transfer / 4096 * 4096;
-    if (max_io == 0) return Error(EINVAL, "the device's max transfer {} is below 4096 bytes", l.max_transfer);
+    if (max_io == 0)
+      return Error(EINVAL, "the device's max transfer {} is below 4096 bytes", l.max_transfer);
   }
   p.max_io = static_cast<uint32_t>(max_io);
 
@@ -88,7 +90,8 @@ Result<Plan> MakePlan(Backend& dev, const ServeOptions& o) {
                  "(chunk_sectors)",
                  zs);
   }
-  if (zs / kSector > UINT32_MAX) return Error(EINVAL, "zone size {} is too large for chunk_sectors", zs);
+  if (zs / kSector > UINT32_MAX)
+    return Error(EINVAL, "zone size {} is too large for chunk_sectors", zs);
   if (l.size % zs != 0) {
     return Error(EINVAL,
                  "device size {} is not a whole number of zones of {} (a partial last zone): "
@@ -124,7 +127,8 @@ Result<Plan> MakePlan(Backend& dev, const ServeOptions& o) {
       continue;
     }
     if (z.type == ZoneType::kSequentialWritePreferred) {
-      return Error(EINVAL, "zone at {:#x} is sequential-write-preferred on a host-managed device", z.start);
+      return Error(EINVAL, "zone at {:#x} is sequential-write-preferred on a host-managed device",
+                   z.start);
     }
     if (p.seq_zones == 0) {
       p.zone_capacity = z.capacity;
@@ -137,13 +141,15 @@ Result<Plan> MakePlan(Backend& dev, const ServeOptions& o) {
     ++p.seq_zones;
   }
   if (p.seq_zones == 0) {
-    return Error(EINVAL, "no sequential zone: Linux needs at least one sequential zone on a zoned disk");
+    return Error(EINVAL,
+                 "no sequential zone: Linux needs at least one sequential zone on a zoned disk");
   }
   pr.types |= kParamZoned;
   pr.basic.chunk_sectors = static_cast<uint32_t>(zs / kSector);
   uint64_t append = std::min<uint64_t>(l.max_append_bytes, max_io);
   append = append / lbs * lbs;
-  if (append == 0) return Error(EINVAL, "max zone append {} is below one block", l.max_append_bytes);
+  if (append == 0)
+    return Error(EINVAL, "max zone append {} is below one block", l.max_append_bytes);
   pr.zoned.max_zone_append_sectors = static_cast<uint32_t>(append / kSector);
   // The kernel refuses limits above the number of zones (and ignores those at or above the
   // number of sequential zones): above means none.
@@ -197,7 +203,8 @@ Reply Handle(Backend& dev, const Plan& plan, const IoDesc& d, DataChannel& data,
       if (scratch.size() < len) scratch.resize(len);
       if (Status st = dev.Read(off, scratch.data(), len); !st.ok()) return {Fail(st), 0};
       long n = data.ToKernel(scratch.data(), len);
-      r.result = moved(n, len) ? static_cast<int32_t>(len) : (n < 0 ? static_cast<int32_t>(n) : -EIO);
+      r.result =
+          moved(n, len) ? static_cast<int32_t>(len) : (n < 0 ? static_cast<int32_t>(n) : -EIO);
       return r;
     }
     case kOpWrite: {
@@ -228,8 +235,8 @@ Reply Handle(Backend& dev, const Plan& plan, const IoDesc& d, DataChannel& data,
     case kOpZoneClose:
     case kOpZoneFinish:
     case kOpZoneReset: {
-      const ZoneOp zop = op == kOpZoneOpen    ? ZoneOp::kOpen
-                         : op == kOpZoneClose ? ZoneOp::kClose
+      const ZoneOp zop = op == kOpZoneOpen     ? ZoneOp::kOpen
+                         : op == kOpZoneClose  ? ZoneOp::kClose
                          : op == kOpZoneFinish ? ZoneOp::kFinish
                                                : ZoneOp::kReset;
       if (Status st = dev.ZoneMgmt(zop, off, plan.zone_size); !st.ok()) return {Fail(st), 0};
@@ -250,7 +257,8 @@ Reply Handle(Backend& dev, const Plan& plan, const IoDesc& d, DataChannel& data,
       auto* out = reinterpret_cast<blk_zone*>(scratch.data());
       for (size_t i = 0; i < *got && i < d.nr; ++i) Fill(out[i], zones[i]);
       long n = data.ToKernel(scratch.data(), bytes);
-      r.result = moved(n, bytes) ? static_cast<int32_t>(bytes) : (n < 0 ? static_cast<int32_t>(n) : -EIO);
+      r.result =
+          moved(n, bytes) ? static_cast<int32_t>(bytes) : (n < 0 ? static_cast<int32_t>(n) : -EIO);
       return r;
     }
     default:

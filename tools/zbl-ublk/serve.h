@@ -22,15 +22,15 @@ struct ServeOptions {
 
 // What the device looks like to Linux.
 struct Plan {
-  bool zoned = false;   // served with kFlagZoned (host-managed zones)
-  uint32_t lbs = 512;   // logical block size given to the kernel
-  uint32_t max_io = 0;  // bytes per request
-  uint32_t zone_size = 0;       // bytes (zoned)
+  bool zoned = false;      // served with kFlagZoned (host-managed zones)
+  uint32_t lbs = 512;      // logical block size given to the kernel
+  uint32_t max_io = 0;     // bytes per request
+  uint32_t zone_size = 0;  // bytes (zoned)
   uint32_t nr_zones = 0;
   uint32_t seq_zones = 0;
   uint32_t conventional_zones = 0;
-  uint64_t zone_capacity = 0;   // of the sequential zones
-  Params params{};              // ready for SET_PARAMS
+  uint64_t zone_capacity = 0;      // of the sequential zones
+  Params params{};                 // ready for SET_PARAMS
   std::vector<std::string> notes;  // said once at start (host-aware served flat, limits dropped)
 };
 
@@ -54,7 +54,7 @@ class DataChannel {
 };
 
 struct Reply {
-  int32_t result = 0;         // bytes done, or -errno
+  int32_t result = 0;          // bytes done, or -errno
   uint64_t append_sector = 0;  // kOpZoneAppend: the sector the data went to
 };
 

@@ -39,7 +39,9 @@ std::string Refusal(const std::string& opts, ServeOptions o = {}) {
 }
 
 TEST(ZblUblkPlan, NullBlkGeometryIsZoned) {
-  auto b = Open("driver=emulated,size=1G,zone-size=4M,zone-capacity=3M,conventional-zones=25,max-open-zones=8");
+  auto b = Open(
+      "driver=emulated,size=1G,zone-size=4M,zone-capacity=3M,conventional-zones=25,max-open-zones="
+      "8");
   auto p = MakePlan(*b, {});
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   EXPECT_TRUE(p->zoned);
@@ -56,18 +58,23 @@ TEST(ZblUblkPlan, NullBlkGeometryIsZoned) {
 }
 
 TEST(ZblUblkPlan, RefusesWhatLinuxRefuses) {
-  EXPECT_NE(Refusal("driver=emulated,size=96M,zone-size=3M").find("power of two"), std::string::npos);
-  EXPECT_NE(Refusal("driver=emulated,size=10M,zone-size=4M").find("partial last zone"), std::string::npos);
+  EXPECT_NE(Refusal("driver=emulated,size=96M,zone-size=3M").find("power of two"),
+            std::string::npos);
+  EXPECT_NE(Refusal("driver=emulated,size=10M,zone-size=4M").find("partial last zone"),
+            std::string::npos);
   // (No sequential zone at all: zbl's own drivers refuse such a device already.)
-  EXPECT_NE(Refusal("driver=emulated,size=16M,zone-size=4M,max-append-bytes=0").find("append"), std::string::npos);
+  EXPECT_NE(Refusal("driver=emulated,size=16M,zone-size=4M,max-append-bytes=0").find("append"),
+            std::string::npos);
   ServeOptions small;
   small.max_io = 4096;  // 64 zones * 64 bytes = 4096 fits; 65 do not
   EXPECT_EQ(Refusal("driver=emulated,size=64M,zone-size=1M", small), "");
-  EXPECT_NE(Refusal("driver=emulated,size=128M,zone-size=1M", small).find("larger than the max I/O"),
-            std::string::npos);
+  EXPECT_NE(
+      Refusal("driver=emulated,size=128M,zone-size=1M", small).find("larger than the max I/O"),
+      std::string::npos);
   ServeOptions bad;
   bad.max_io = 1000;
-  EXPECT_NE(Refusal("driver=emulated,size=16M,zone-size=4M", bad).find("--max-io"), std::string::npos);
+  EXPECT_NE(Refusal("driver=emulated,size=16M,zone-size=4M", bad).find("--max-io"),
+            std::string::npos);
 }
 
 TEST(ZblUblkPlan, HostAwareAndNoneAreRegularDisks) {

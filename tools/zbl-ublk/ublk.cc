@@ -45,8 +45,10 @@ class Control {
                      kControl);
       }
       if (e == EACCES || e == EPERM) {
-        return Error(e, "cannot open {}: zbl-ublk must run as root (zoned ublk devices need "
-                        "UBLK_F_USER_COPY, which Linux grants only to CAP_SYS_ADMIN)", kControl);
+        return Error(e,
+                     "cannot open {}: zbl-ublk must run as root (zoned ublk devices need "
+                     "UBLK_F_USER_COPY, which Linux grants only to CAP_SYS_ADMIN)",
+                     kControl);
       }
       return Sys(e, fmt::format("open {}", kControl));
     }
@@ -156,7 +158,9 @@ struct Done {
 class ChannelFd final : public DataChannel {
  public:
   ChannelFd(int fd, uint64_t base) : fd_(fd), base_(base) {}
-  long ToKernel(const void* buf, size_t len) override { return Loop(const_cast<void*>(buf), len, true); }
+  long ToKernel(const void* buf, size_t len) override {
+    return Loop(const_cast<void*>(buf), len, true);
+  }
   long FromKernel(void* buf, size_t len) override { return Loop(buf, len, false); }
 
  private:
@@ -238,7 +242,8 @@ struct Server::Impl {
         q.done.push_back({j.tag, r});
       }
       uint64_t one = 1;
-      if (write(q.efd, &one, sizeof(one)) < 0) Fail(fmt::format("eventfd write: {}", strerror(errno)));
+      if (write(q.efd, &one, sizeof(one)) < 0)
+        Fail(fmt::format("eventfd write: {}", strerror(errno)));
     }
   }
 
@@ -299,7 +304,8 @@ struct Server::Impl {
     unsigned aborted = 0;
     bool event_armed = true;
     while (aborted < depth) {
-      if (quit && !started) break;  // START_DEV failed: nothing will come; leave (cancels the fetches)
+      if (quit && !started)
+        break;  // START_DEV failed: nothing will come; leave (cancels the fetches)
       r = io_uring_submit_and_wait(&q.ring, 1);
       if (r < 0 && r != -EINTR) {
         Fail(fmt::format("queue {}: io_uring_submit_and_wait: {}", q.q, strerror(-r)));
@@ -378,9 +384,12 @@ struct Server::Impl {
     c.len = sizeof(info);
     int r = ctl->Send(kCmdAddDev, c);
     if (r == -EEXIST) {
-      return Error(EEXIST, "ublk device {} exists and its server is running (pick another --dev-id)", opt.dev_id);
+      return Error(EEXIST,
+                   "ublk device {} exists and its server is running (pick another --dev-id)",
+                   opt.dev_id);
     }
-    if (r == -EPERM) return Error(EPERM, "ADD_DEV refused: zbl-ublk must run as root (CAP_SYS_ADMIN)");
+    if (r == -EPERM)
+      return Error(EPERM, "ADD_DEV refused: zbl-ublk must run as root (CAP_SYS_ADMIN)");
     if (r < 0) return Sys(-r, "ADD_DEV");
     added = true;
     id = info.dev_id;
@@ -391,7 +400,8 @@ struct Server::Impl {
       return Error(ENOTSUP, "this kernel's ublk has no user copy (UBLK_F_USER_COPY: Linux >= 6.5)");
     }
     if (info.nr_hw_queues != opt.serve.queues) {
-      return Error(EINVAL, "the kernel allows only {} queues here (--queues {})", info.nr_hw_queues, opt.serve.queues);
+      return Error(EINVAL, "the kernel allows only {} queues here (--queues {})", info.nr_hw_queues,
+                   opt.serve.queues);
     }
     return Status::Ok();
   }
@@ -451,7 +461,8 @@ struct Server::Impl {
   Status StartDev() {
     int r = ctl->Simple(kCmdStartDev, id, static_cast<uint64_t>(getpid()));
     if (r < 0) {
-      return Sys(-r, "START_DEV (the kernel refused the disk; see dmesg for the zone check that failed)");
+      return Sys(
+          -r, "START_DEV (the kernel refused the disk; see dmesg for the zone check that failed)");
     }
     started = true;
     return Status::Ok();
@@ -506,7 +517,8 @@ Server::~Server() {
   if (impl_) (void)impl_->Teardown();
 }
 
-Result<std::unique_ptr<Server>> Server::Start(Backend& dev, const Plan& plan, const ServerOptions& o) {
+Result<std::unique_ptr<Server>> Server::Start(Backend& dev, const Plan& plan,
+                                              const ServerOptions& o) {
   auto impl = std::make_unique<Impl>();
   impl->dev = &dev;
   impl->plan = plan;

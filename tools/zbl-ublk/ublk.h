@@ -29,7 +29,8 @@ class Server {
  public:
   // Checks root and /dev/ublk-control, cleans stale zbl-ublk devices whose server is gone, adds
   // and starts the device. On error nothing is left behind.
-  static Result<std::unique_ptr<Server>> Start(Backend& dev, const Plan& plan, const ServerOptions& o);
+  static Result<std::unique_ptr<Server>> Start(Backend& dev, const Plan& plan,
+                                               const ServerOptions& o);
   ~Server();  // Stop() if not done
 
   int dev_id() const;

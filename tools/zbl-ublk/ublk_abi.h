@@ -18,11 +18,11 @@ namespace zbl::ublk {
 
 // --- control: /dev/ublk-control ------------------------------------------------------------
 struct CtrlCmd {
-  uint32_t dev_id;    // target device; kAnyDevId with ADD_DEV lets the kernel choose
-  uint16_t queue_id;  // 0xffff unless the command is for one queue (ADD_DEV requires 0xffff)
-  uint16_t len;       // length of the buffer at addr
-  uint64_t addr;      // command buffer (dev info, params), in or out
-  uint64_t data[1];   // inline argument (START_DEV: the server's pid)
+  uint32_t dev_id;        // target device; kAnyDevId with ADD_DEV lets the kernel choose
+  uint16_t queue_id;      // 0xffff unless the command is for one queue (ADD_DEV requires 0xffff)
+  uint16_t len;           // length of the buffer at addr
+  uint64_t addr;          // command buffer (dev info, params), in or out
+  uint64_t data[1];       // inline argument (START_DEV: the server's pid)
   uint16_t dev_path_len;  // unprivileged devices and GET_DEV_INFO2 only
   uint16_t pad;
   uint32_t reserved;
@@ -107,8 +107,8 @@ struct ParamDevt {  // read-only (GET_PARAMS)
 static_assert(sizeof(ParamDevt) == 16);
 
 struct ParamZoned {
-  uint32_t max_open_zones;    // 0 = no limit; must not exceed the number of zones
-  uint32_t max_active_zones;  // likewise
+  uint32_t max_open_zones;           // 0 = no limit; must not exceed the number of zones
+  uint32_t max_active_zones;         // likewise
   uint32_t max_zone_append_sectors;  // must be > 0
   uint8_t reserved[20];
 };
@@ -166,7 +166,8 @@ inline constexpr uint8_t kOpZoneFinish = 12;
 inline constexpr uint8_t kOpZoneAppend = 13;
 inline constexpr uint8_t kOpZoneResetAll = 14;
 inline constexpr uint8_t kOpZoneReset = 15;
-inline constexpr uint8_t kOpReportZones = 18;  // buffer: nr struct blk_zone, zero-filled after the last
+inline constexpr uint8_t kOpReportZones =
+    18;  // buffer: nr struct blk_zone, zero-filled after the last
 inline constexpr uint32_t kIoFFua = 1u << 13;
 
 // Results of FETCH / COMMIT_AND_FETCH completions (cqe->res).
@@ -190,7 +191,8 @@ constexpr uint64_t BufferOffset(uint16_t q_id, uint16_t tag) {
 }
 // The mmap offset of a queue's descriptor array: every queue gets room for kMaxQueueDepth.
 constexpr uint64_t DescOffset(uint16_t q_id, uint64_t page_size) {
-  const uint64_t per_queue = (kMaxQueueDepth * sizeof(IoDesc) + page_size - 1) / page_size * page_size;
+  const uint64_t per_queue =
+      (kMaxQueueDepth * sizeof(IoDesc) + page_size - 1) / page_size * page_size;
   return kCmdBufOffset + q_id * per_queue;
 }
 
