@@ -118,7 +118,7 @@ failed=0
   fi
   echo "=== section $g: conventional $conv %, zone ${zs} MiB, capacity ${cap} MiB, max open $open, $size MiB"
   rc=0
-  "$here/run.sh" --results "$gdir" --timeout 3600 --boot-timeout 240 --mem 5G \
+  "$here/run.sh" --results "$gdir" --timeout 5000 --boot-timeout 240 --mem 5G \
     --nullb "fz:$nb" --ublk "fz:$em" --zbl-ublk "$ublk" \
     --env ZBL_FIO_SRC="$fio_src" --env ZBL_FIO_TESTS="$tests" \
     -- "$here/ublk-fio.sh" --guest "$g" || rc=$?
