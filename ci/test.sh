@@ -6,8 +6,11 @@
 #   asan     AddressSanitizer + UBSan on every test but the VM, browser and benchmark ones
 #   tsan     ThreadSanitizer on the concurrency tests (label concurrency)
 #   fuzz     each libFuzzer target for a bounded time (clang-14, label fuzz)
-# ZBL_TEST_PRESETS="default asan" ci/test.sh runs a subset.
+# ZBL_TEST_PRESETS="default asan" ci/test.sh runs a subset. ci/test.sh --full also registers the
+# long VM judges (-DZBL_VM_FULL=ON: fio's t/zbd on zbl-ublk over every geometry, hours under TCG).
 set -euo pipefail
+full=OFF
+[ "${1:-}" != --full ] || full=ON
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ci/deps.sh
 jobs=$(nproc)
@@ -43,7 +46,7 @@ run_preset() {
 
 for p in $presets; do
   case $p in
-    default) run_preset default "" ;;
+    default) run_preset default "" -DZBL_VM_FULL=$full ;;
     asan) run_preset asan "" -DZBL_BUILD_BENCH=OFF -DZBL_BUILD_REPORTS=OFF ;;
     tsan) run_preset tsan "" -DZBL_BUILD_BENCH=OFF -DZBL_BUILD_REPORTS=OFF -DZBL_BUILD_TOOLS=OFF ;;
     fuzz) run_preset fuzz "options_fuzz device_fuzz zblio_fuzz reports_fuzz" ;;

@@ -3,11 +3,14 @@
 # sourced alone and `zbl_vm_deps` called directly. Installs, only when missing:
 #   - the bookworm-backports apt source (deb822 file), then qemu-system-x86 + qemu-utils from it
 #     (QEMU >= 10: qemu-io's zone commands zrp/zo/zc/zf/zrs/zap);
-#   - busybox-static, kmod (depmod), cpio for the guest initramfs.
+#   - busybox-static, kmod (depmod), cpio for the guest initramfs;
+#   - for the zbl-ublk judges: btrfs-progs, f2fs-tools, dpkg-dev (dpkg-source), and fio's source
+#     package unpacked into the cache (ci/vm/fio-src.sh: fio's t/zbd/test-zbd-support).
 # Quiet when everything is present. The guest kernel is fetched lazily by ci/vm/kernel.sh.
 
 if declare -p pkgs >/dev/null 2>&1; then
   pkgs+=(busybox-static kmod cpio xz-utils)
+  pkgs+=(btrfs-progs f2fs-tools dpkg-dev)  # zbl-ublk judges
 fi
 
 # zbl_vm_major PACKAGE: the installed version's major number (epoch dropped), or 0.
@@ -64,6 +67,18 @@ SRC
     zbl_vm_apt install -y -qq --no-install-recommends -t bookworm-backports \
       qemu-system-x86 qemu-utils
   fi
+  # --- zbl-ublk judges: file-system tools and fio's own zoned suite (source package) ---
+  missing=()
+  for p in btrfs-progs f2fs-tools dpkg-dev fio; do
+    [ "$(zbl_vm_major "$p")" != 0 ] || missing+=("$p")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "zbl: installing ${missing[*]}"
+    [ "$updated" -eq 1 ] || zbl_vm_apt update -qq
+    updated=1
+    zbl_vm_apt install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+  "$(dirname "${BASH_SOURCE[0]}")/fio-src.sh" >/dev/null || return 1
   for p in qemu-system-x86 qemu-utils; do
     if [ "$(zbl_vm_major "$p")" -lt 10 ]; then
       echo "zbl: $p is version $(zbl_vm_major "$p").x after installing from bookworm-backports, need >= 10" >&2

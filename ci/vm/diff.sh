@@ -6,7 +6,7 @@
 #   zns      QEMU's NVMe ZNS namespace (host_device) vs driver=emulated,profile=zns, 2 layouts
 #   zbc      scsi_debug ZBC disk (host_device) vs driver=emulated,profile=zbc
 # Each layout runs `zbl-diff` for every seed; JSON (cells, counts) goes to the results folder.
-#   ci/vm/diff.sh [--no-assert] [--chunk BYTES (0 = whole requests)] [--ops N] [--seeds "1 2 3"] [--results DIR] --zbl-diff BIN FAMILY...
+#   ci/vm/diff.sh [--kernel 6.12|6.1] [--no-assert] [--chunk BYTES (0 = whole requests)] [--ops N] [--seeds "1 2 3"] [--results DIR] --zbl-diff BIN FAMILY...
 # Exit: 0 all runs agreed (or --no-assert finished), 1 a divergence or failure, 77 SKIP (qemu
 # cannot run), 123-125 harness codes (see README.md).
 set -euo pipefail
@@ -93,10 +93,11 @@ if [ "${1:-}" = --guest ]; then
 fi
 
 # ---------------------------------------------------------------------------- on the host
-no_assert="" chunk=65536 ops=10000 seeds="1" results="" zbl_diff="" families=()
+kernel=6.12 no_assert="" chunk=65536 ops=10000 seeds="1" results="" zbl_diff="" families=()
 while [ $# -gt 0 ]; do
   case $1 in
     --no-assert) no_assert=1 ;;
+    --kernel) kernel=$2; shift ;;
     --ops) ops=$2; shift ;;
     --chunk) chunk=$2; shift ;;
     --seeds) seeds=$2; shift ;;
@@ -107,7 +108,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-if [ ${#families[@]} -eq 0 ] || [ ! -x "$zbl_diff" ]; then echo "usage: diff.sh [--no-assert] [--chunk B] [--ops N] [--seeds S] [--results DIR] --zbl-diff BIN nullblk|zns|zbc..." >&2; exit 125; fi
+if [ ${#families[@]} -eq 0 ] || [ ! -x "$zbl_diff" ]; then echo "usage: diff.sh [--kernel 6.12|6.1] [--no-assert] [--chunk B] [--ops N] [--seeds S] [--results DIR] --zbl-diff BIN nullblk|zns|zbc..." >&2; exit 125; fi
 "$here/can-run.sh" || exit 77
 results=${results:-$repo/results/vm-diff-$(IFS=-; echo "${families[*]}")}
 
@@ -124,6 +125,6 @@ for family in "${families[@]}"; do
   done
   unset -n layouts
 done
-exec "$here/run.sh" --results "$results" --timeout 1200 --boot-timeout 240 "${devices[@]}" \
+exec "$here/run.sh" --kernel "$kernel" --results "$results" --timeout 1200 --boot-timeout 240 "${devices[@]}" \
   --env ZBL_DIFF="$zbl_diff" --env DIFF_OPS="$ops" --env DIFF_SEEDS="$seeds" \
   --env DIFF_NO_ASSERT="$no_assert" --env DIFF_CHUNK="$chunk" -- "$here/diff.sh" --guest "${families[@]}"

@@ -6,7 +6,7 @@
 # whole-device reset and writes conventional zones before reading them), plus zbl-io on the
 # null_blk user twin; outputs must match line for line apart from qemu-io's rate lines. On the
 # host: the non-zoned commands on a plain file, buffered and with -n (O_DIRECT).
-#   ci/vm/qemu-io-parity.sh --zbl-io BIN [--file-test BIN] [--results DIR]
+#   ci/vm/qemu-io-parity.sh --zbl-io BIN [--kernel 6.12|6.1] [--file-test BIN] [--results DIR]
 # --file-test: also drivers/file's file_test ZonedDevice* tests (ZBL_TEST_ZONED_DEVICE) on the
 # three zbl-side devices, after the comparisons.
 # Exit 0 all identical, 1 a difference (diff printed), 77 SKIP (qemu cannot run), 123-125 harness.
@@ -173,17 +173,18 @@ if [ "${1:-}" = --guest ]; then
   exit
 fi
 
-zbl_io="" results="" file_test=""
+zbl_io="" results="" file_test="" kernel=6.12
 while [ $# -gt 0 ]; do
   case $1 in
     --zbl-io) zbl_io=$2; shift ;;
     --file-test) file_test=$2; shift ;;
+    --kernel) kernel=$2; shift ;;
     --results) results=$2; shift ;;
     *) echo "qemu-io-parity.sh: unknown argument '$1'" >&2; exit 125 ;;
   esac
   shift
 done
-[ -x "$zbl_io" ] || { echo "usage: qemu-io-parity.sh --zbl-io BIN [--file-test BIN] [--results DIR]" >&2; exit 125; }
+[ -x "$zbl_io" ] || { echo "usage: qemu-io-parity.sh --zbl-io BIN [--kernel 6.12|6.1] [--file-test BIN] [--results DIR]" >&2; exit 125; }
 "$here/can-run.sh" || exit 77
 results=${results:-$repo/results/vm-qemu-io-parity}
 mkdir -p "$results"
@@ -206,7 +207,7 @@ for mode in "" -n; do
 done
 
 rc=0
-"$here/run.sh" --results "$results" --timeout 600 --boot-timeout 240 \
+"$here/run.sh" --kernel "$kernel" --results "$results" --timeout 600 --boot-timeout 240 \
   --nullb "q:$nullb_opts" --nullb "z:$nullb_opts" --zns "q:$zns_opts" --zns "z:$zns_opts" \
   --zbc "$zbc_opts" \
   --env ZBL_IO="$zbl_io" --env ZBL_FILE_TEST="$file_test" --env nullb_opts="$nullb_opts" \

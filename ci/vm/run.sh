@@ -45,6 +45,14 @@ Devices (repeatable; without any, the default set is --nullb zoned --zns zns --z
                               zone_cap_mb=3,zone_nr_conv=4,zone_max_open=8,delay=0
   --no-devices                boot without zoned devices
   Any device also takes scheduler=NAME (written to queue/scheduler in the guest).
+  --ublk NAME:OPTION-STRING   a zbl device served by zbl-ublk as /dev/ublkbN (ublk_drv), e.g.
+                              --ublk z:driver=emulated,size=1G,zone-size=4M; started in the
+                              guest before the command, stopped (SIGTERM) after it; its log is
+                              $RESULTS/ublk-NAME.log. Repeatable.
+  --ublk-args "ARGS"          extra zbl-ublk arguments for every --ublk server (--depth 128 ...)
+  --zbl-ublk PATH             the zbl-ublk binary (default <repo>/build/default/tools/zbl-ublk/zbl-ublk)
+  --modprobe MOD[,MOD...]     guest kernel modules to load before the command (modprobe works
+                              in the guest too: the guest kernel's modules are at /lib/modules)
 
 Options:
   --kernel 6.12|6.1   guest kernel series, Debian 12's newest package of it (default 6.12)
@@ -64,7 +72,8 @@ The current directory may be anywhere but /proc, /sys, /dev: under /tmp or /run 
 guest) the host's directories the command names are kept visible at their own paths.
 
 In the guest the command sees ZBL_VM=1, ZBL_VM_KERNEL, ZBL_VM_KERNEL_SERIES, ZBL_VM_RESULTS, ZBL_VM_DEVICES
-(vm-devices.json), ZBL_VM_NULLB_<NAME>, ZBL_VM_ZNS_<NAME>, ZBL_VM_ZBC (NAME upper-cased).
+(vm-devices.json), ZBL_VM_NULLB_<NAME>, ZBL_VM_ZNS_<NAME>, ZBL_VM_ZBC, ZBL_VM_UBLK_<NAME>
+(NAME upper-cased).
 
 Exit status: the command's, or 123 boot/device setup failed, 124 timeout, 125 harness error.
 EOF
@@ -119,6 +128,11 @@ accel=auto
 keep=0
 verbose=0
 envs=()
+# --- ublk (zbl-ublk) options; see ublk_config below ---
+ublk_specs=()
+ublk_args=
+ublk_bin=
+modprobe_list=
 
 need_arg() { [ $# -ge 2 ] || die "$1 needs an argument (see --help)"; }
 while [ $# -gt 0 ]; do
@@ -136,6 +150,11 @@ while [ $# -gt 0 ]; do
       [ "$want_zbc" -eq 0 ] || die "only one --zbc disk is supported"
       want_zbc=1; zbc_spec=${1#*=}; shift ;;
     --no-devices) no_devices=1; shift ;;
+    --ublk) need_arg "$@"; ublk_specs+=("$2"); shift 2 ;;
+    --ublk=*) ublk_specs+=("${1#*=}"); shift ;;
+    --ublk-args) need_arg "$@"; ublk_args=$2; shift 2 ;;
+    --zbl-ublk) need_arg "$@"; ublk_bin=$2; shift 2 ;;
+    --modprobe) need_arg "$@"; modprobe_list=$2; shift 2 ;;
     --kernel) need_arg "$@"; kernel_series=$2; shift 2 ;;
     --kernel=*) kernel_series=${1#*=}; shift ;;
     --results) need_arg "$@"; results=$2; shift 2 ;;
@@ -166,7 +185,8 @@ done
 [[ $mem =~ ^[1-9][0-9]*[MG]?$ ]] || die "--mem must look like 2G or 1536M"
 case $accel in auto | kvm | tcg) ;; *) die "--accel must be auto, kvm or tcg" ;; esac
 case $kernel_series in 6.12 | 6.1) ;; *) die "--kernel must be 6.12 or 6.1 (Debian 12's two kernel series), not '$kernel_series'" ;; esac
-if [ "$no_devices" -eq 0 ] && [ ${#nullb_specs[@]} -eq 0 ] && [ ${#zns_specs[@]} -eq 0 ] && [ "$want_zbc" -eq 0 ]; then
+if [ "$no_devices" -eq 0 ] && [ ${#nullb_specs[@]} -eq 0 ] && [ ${#zns_specs[@]} -eq 0 ] && [ "$want_zbc" -eq 0 ] &&
+  [ ${#ublk_specs[@]} -eq 0 ]; then
   nullb_specs=(zoned)
   zns_specs=(zns)
   want_zbc=1
@@ -217,6 +237,12 @@ keep_dir_of "$cwd"
 keep_dir_of "$REPO"
 for a in "$@"; do keep_dir_of "$a"; done
 for e in "${envs[@]}"; do [[ $e != *=* ]] || keep_dir_of "${e#*=}"; done
+if [ ${#ublk_specs[@]} -gt 0 ]; then
+  ublk_bin=${ublk_bin:-$REPO/build/default/tools/zbl-ublk/zbl-ublk}
+  [ -x "$ublk_bin" ] || die "--ublk: zbl-ublk not found at $ublk_bin (build it: cmake --build --preset default --target zbl-ublk, or pass --zbl-ublk PATH)"
+  ublk_bin=$(realpath -e -- "$ublk_bin")
+  keep_dir_of "$ublk_bin"
+fi
 
 results=${results:-$REPO/results/vm}
 mkdir -p "$results" || die "cannot create the results directory $results"
@@ -330,6 +356,34 @@ if [ "$want_zbc" -eq 1 ]; then
   { printf 'dev_zbc ZBL_VM_ZBC'; printf ' %s' "${kvs[@]}"; echo; } >>"$config"
 fi
 
+# --- ublk (zbl-ublk) ---------------------------------------------------------------------------
+# One config line per --ublk server (started by the guest's /init once the shared root is up),
+# plus the guest kernel's module tree so that modprobe works inside the guest.
+ublk_config() {
+  echo "ZBL_KMOD_ROOT=$(sq "$kdir")"
+  [ -z "$modprobe_list" ] || {
+    [[ $modprobe_list =~ ^[A-Za-z0-9_,-]+$ ]] || die "--modprobe: module names separated by commas"
+    echo "ZBL_MODPROBE=$(sq "${modprobe_list//,/ }")"
+  }
+  [ ${#ublk_specs[@]} -gt 0 ] || return 0
+  [[ $ublk_args != *[\'$'\n']* ]] || die "--ublk-args: no quotes or newlines"
+  echo "ZBL_UBLK_BIN=$(sq "$ublk_bin")"
+  echo "ZBL_UBLK_ARGS=$(sq "$ublk_args")"
+  local spec name opts ev
+  for spec in "${ublk_specs[@]}"; do
+    [[ $spec == *:* ]] || die "--ublk needs NAME:OPTION-STRING, got '$spec'"
+    name=${spec%%:*}
+    opts=${spec#*:}
+    [[ $name =~ ^[A-Za-z0-9_]+$ ]] || die "--ublk: bad name '$name' (letters, digits, _)"
+    [ -n "$opts" ] || die "--ublk $name: empty option string"
+    [[ $opts != *[\'$'\n'' ']* ]] || die "--ublk $name: no quotes, spaces or newlines in the option string"
+    ev=ZBL_VM_UBLK_${name^^}
+    claim_env "$ev"
+    echo "dev_ublk $(sq "$name") $ev $(sq "$opts")"
+  done
+}
+ublk_config >>"$config"
+
 # --- the command -------------------------------------------------------------------------------
 {
   echo '#!/bin/bash'
@@ -391,7 +445,9 @@ esac
 
 # --- boot --------------------------------------------------------------------------------------
 console=$results/vm-console.log
-append="console=ttyS0 loglevel=4 panic=-1 mitigations=off"
+# no_timer_check: under TCG on a loaded host the IO-APIC timer probe can miss its ticks and
+# panic ("IO-APIC + timer doesn't work!"), seen 3 times in one afternoon at load ~20.
+append="console=ttyS0 loglevel=4 panic=-1 mitigations=off no_timer_check"
 
 # boot_once: boots the VM with $accel, runs it to the end; sets t0 ready_at t_end killed qrc.
 boot_once() {

@@ -3,7 +3,9 @@
 # zbl-suites inside the guest on every kind of real kernel device, GoogleTest JSON + devices.json
 # into the results folder (one subfolder per device configuration) for the report's
 # real-kernel columns.
-#   ci/vm/suites.sh --zbl-suites BIN [--results DIR] [-- extra gtest args]
+#   ci/vm/suites.sh --zbl-suites BIN [--kernel 6.12|6.1] [--results DIR] [-- extra gtest args]
+# --kernel picks the guest kernel series (run.sh --kernel, default 6.12); every results file of the
+# run records the kernel (devices.json's environment, vm-devices.json, vm-run.json).
 # Exit 0 all suites passed, 1 a failure, 77 SKIP (qemu cannot run), 123-125 harness codes.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -68,20 +70,21 @@ if [ "${1:-}" = --guest ]; then
   exit
 fi
 
-suites="" results=""
+suites="" results="" kernel=6.12
 while [ $# -gt 0 ]; do
   case $1 in
     --zbl-suites) suites=$2; shift ;;
+    --kernel) kernel=$2; shift ;;
     --results) results=$2; shift ;;
     --) shift; break ;;
     *) echo "suites.sh: unknown argument '$1'" >&2; exit 125 ;;
   esac
   shift
 done
-[ -x "$suites" ] || { echo "usage: suites.sh --zbl-suites BIN [--results DIR] [-- gtest args]" >&2; exit 125; }
+[ -x "$suites" ] || { echo "usage: suites.sh --zbl-suites BIN [--kernel 6.12|6.1] [--results DIR] [-- gtest args]" >&2; exit 125; }
 "$here/can-run.sh" || exit 77
 results=${results:-$repo/results/vm-suites}
-exec "$here/run.sh" --results "$results" --timeout 1500 --boot-timeout 240 \
+exec "$here/run.sh" --kernel "$kernel" --results "$results" --timeout 1500 --boot-timeout 240 \
   --nullb lim:size=256,zone_size=4,zone_capacity=3,zone_nr_conv=4,zone_max_open=4,zone_max_active=6 \
   --nullb small:blocksize=512,size=64,zone_size=1,zone_nr_conv=2,zone_max_open=3,zone_max_active=5 \
   --nullb nomem:size=256,zone_size=4,zone_max_open=6,memory_backed=0 \
