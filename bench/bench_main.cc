@@ -5,12 +5,13 @@
 
 #include "configs.h"
 #include "families.h"
+#include "zbl/version.h"
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::AddCustomContext("zbl_version", ZBL_VERSION);
-  benchmark::AddCustomContext("zbl_commit", ZBL_COMMIT);
+  benchmark::AddCustomContext("zbl_version", std::string(zbl::Version()));
+  benchmark::AddCustomContext("zbl_commit", std::string(zbl::Commit()));
   const auto cfgs = zbl::bench::DefaultConfigs();
   zbl::bench::RegisterAll(cfgs);
   const size_t ran = benchmark::RunSpecifiedBenchmarks();

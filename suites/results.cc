@@ -9,14 +9,9 @@
 #include <set>
 
 #include "families.h"
+#include "zbl/version.h"
 #include "fingerprint.h"
 
-#ifndef ZBL_VERSION
-#define ZBL_VERSION "unknown"
-#endif
-#ifndef ZBL_COMMIT
-#define ZBL_COMMIT "unknown"
-#endif
 
 namespace zbl::suites {
 namespace {
@@ -251,8 +246,8 @@ json DevicesJson(const std::vector<const Config*>& configs) {
   gethostname(host, sizeof host - 1);
   json doc = {
       {"schema", "zbl-devices/1"},
-      {"zbl_version", ZBL_VERSION},
-      {"commit", ZBL_COMMIT},
+      {"zbl_version", std::string(zbl::Version())},
+      {"commit", std::string(zbl::Commit())},
       {"host", host},
       {"kernel", u.release},
       {"cpu", CpuModel()},

@@ -16,6 +16,8 @@
 #include <cstring>
 #include <iostream>
 #include <string>
+
+#include "zbl/version.h"
 #include <vector>
 
 #include "image.h"
@@ -142,7 +144,7 @@ int Main(int argc, char** argv) {
         Usage();
         return 0;
       case 'V':
-        std::cout << kProgname << " version " << ZBL_VERSION << " (zbl " << ZBL_COMMIT << ")\n";
+        std::cout << kProgname << " version " << zbl::Version() << " (zbl " << zbl::Commit() << ")\n";
         return 0;
       case 'c':
         cmds.emplace_back(optarg);
