@@ -16,13 +16,12 @@
 #include <cstring>
 #include <iostream>
 #include <string>
-
-#include "zbl/version.h"
 #include <vector>
 
 #include "image.h"
 #include "shell.h"
 #include "zbl/backend.h"
+#include "zbl/version.h"
 
 namespace {
 
