@@ -294,8 +294,13 @@ void Engine::Notify(uint32_t z) {
   // Queued writes move the write pointer at submission and data_end as they complete: the
   // backing persists the completed part only (a FULL zone's gap, after finish, is its own).
   uint64_t wp = WpOf(s);
-  if (CondOf(s) != ZC::kFull && zr.type == ZoneType::kSequentialWriteRequired) wp = std::min(wp, data_end);
-  backing_->ZoneChanged(z, CondOf(s), wp, data_end);
+  ZC cond = CondOf(s);
+  if (cond != ZC::kFull && zr.type == ZoneType::kSequentialWriteRequired && data_end < wp) {
+    wp = data_end;
+    // Nothing of a zone whose writes are all in flight is durable: it comes back EMPTY.
+    if (wp == 0 && (cond == ZC::kClosed || IsOpen(cond))) cond = ZC::kEmpty;
+  }
+  backing_->ZoneChanged(z, cond, wp, data_end);
 }
 
 // ---- data path ----

@@ -373,7 +373,7 @@ struct Child {
   int out = -1;
 };
 
-Child Spawn(const std::string& opts, uint64_t seed) {
+Child Spawn(const std::string& opts, uint64_t seed, unsigned qd) {
   int p[2];
   if (pipe(p) != 0) {
     return {};
@@ -383,9 +383,14 @@ Child Spawn(const std::string& opts, uint64_t seed) {
     dup2(p[1], 1);
     close(p[0]);
     close(p[1]);
-    const std::string s = std::to_string(seed);
-    execl(ZBL_PERSIST_WRITER, ZBL_PERSIST_WRITER, opts.c_str(), s.c_str(),
-          static_cast<char*>(nullptr));
+    const std::string s = std::to_string(seed), q = std::to_string(qd);
+    if (qd > 0) {
+      execl(ZBL_PERSIST_WRITER, ZBL_PERSIST_WRITER, opts.c_str(), s.c_str(), q.c_str(),
+            static_cast<char*>(nullptr));
+    } else {
+      execl(ZBL_PERSIST_WRITER, ZBL_PERSIST_WRITER, opts.c_str(), s.c_str(),
+            static_cast<char*>(nullptr));
+    }
     _exit(127);
   }
   close(p[1]);
@@ -414,8 +419,9 @@ std::string ReadAll(int fd, std::string s = "") {
   return s;
 }
 
-TEST_F(PersistTest, CrashAtRandomPointsKeepsFlushedWritesAndConsistency) {
-  const std::string opts = Opts(",size=8M,zone-size=1M,conventional-zones=1,max-open-zones=3");
+// qd 0: the writer's synchronous calls; else its queue of that depth (O_DIRECT, so the file's
+// io_uring ring has the writes in flight when the kill comes).
+void CrashTest(const std::string& opts, unsigned qd) {
   std::mt19937_64 rng(::testing::UnitTest::GetInstance()->random_seed());
   std::map<uint64_t, uint64_t> acked;  // zone start -> write pointer acknowledged by a flush
   constexpr int kIterations = 60;
@@ -423,7 +429,7 @@ TEST_F(PersistTest, CrashAtRandomPointsKeepsFlushedWritesAndConsistency) {
   const auto t0 = std::chrono::steady_clock::now();
   for (int it = 0; it < kIterations; ++it) {
     SCOPED_TRACE("iteration " + std::to_string(it));
-    Child r = Spawn(opts, rng());
+    Child r = Spawn(opts, rng(), qd);
     ASSERT_GT(r.pid, 0);
     // Mostly kill once the writer is open (its startup time varies a lot); sometimes earlier,
     // while it may be creating or reopening the image.
@@ -480,10 +486,19 @@ TEST_F(PersistTest, CrashAtRandomPointsKeepsFlushedWritesAndConsistency) {
     }
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  RecordProperty("iterations_with_flushes", with_flushes);
+  ::testing::Test::RecordProperty("iterations_with_flushes", with_flushes);
   EXPECT_GT(with_flushes, kIterations / 4) << "too few runs got as far as a flush to test much";
-  std::printf("crash test: %d iterations (%d with flushes) in %.1f s\n", kIterations, with_flushes,
-              secs);
+  std::printf("crash test (qd %u): %d iterations (%d with flushes) in %.1f s\n", qd, kIterations,
+              with_flushes, secs);
+}
+
+TEST_F(PersistTest, CrashAtRandomPointsKeepsFlushedWritesAndConsistency) {
+  CrashTest(Opts(",size=8M,zone-size=1M,conventional-zones=1,max-open-zones=3"), 0);
+}
+
+TEST_F(PersistTest, CrashWithQueuedWritesInFlightKeepsFlushedWritesAndConsistency) {
+  CrashTest(Opts(",size=8M,zone-size=1M,conventional-zones=1,max-open-zones=3,file.cache.direct=on"),
+            32);
 }
 
 }  // namespace
