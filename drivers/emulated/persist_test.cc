@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -277,6 +278,81 @@ TEST_F(PersistTest, ResetPunchesAHole) {
   b.reset();
   auto again = Open("");
   EXPECT_EQ((*again->ReportZones(3 * kZone, 1))[0].condition, ZoneCondition::kEmpty);
+}
+
+// Over any child that can discard and resize (filters and raw in between), the image is created,
+// grown and its reset zones punched, as over the file itself; `info` says so.
+TEST_F(PersistTest, OverAnyChildThatCanTheImageGrowsAndResetsPunchHoles) {
+  if (!PunchHoleWorks(dir_.path())) {
+    GTEST_SKIP() << "the file system of " << dir_.path() << " cannot punch holes";
+  }
+  const std::string file = "driver=file,filename=" + img_;
+  for (const std::string& child :
+       {std::string("file.driver=raw,file.file.driver=file,file.file.filename=" + img_),
+        std::string("file.driver=blkdebug,file.file.driver=file,file.file.filename=" + img_),
+        std::string("file.driver=powercut,file.file.driver=file,file.file.filename=" + img_),
+        std::string("file.driver=raw,file.file.driver=blkdebug,file.file.file.driver=file,"
+                    "file.file.file.filename=" + img_)}) {
+    SCOPED_TRACE(child);
+    std::remove(img_.c_str());
+    auto b = Backend::Open("driver=emulated," + child + kGeometry);
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    const std::string info = (*b)->Describe();
+    EXPECT_NE(info.find("grown from 0 to"), std::string::npos) << info;
+    EXPECT_NE(info.find("hole punched"), std::string::npos) << info;
+    Write(**b, 3 * kZone, kZone);
+    ASSERT_TRUE((*b)->Flush().ok());
+    struct stat full {
+    }, reset{};
+    ASSERT_EQ(stat(img_.c_str(), &full), 0);
+    ASSERT_TRUE((*b)->ZoneMgmt(ZoneOp::kReset, 3 * kZone, kZone).ok());
+    ASSERT_TRUE((*b)->Flush().ok());
+    ASSERT_EQ(stat(img_.c_str(), &reset), 0);
+    EXPECT_LE(reset.st_blocks + (kZone / 512) / 2, full.st_blocks)
+        << "blocks before " << full.st_blocks << ", after " << reset.st_blocks;
+  }
+}
+
+// A child that cannot discard keeps the reset zone's old bytes (never read) and `info` says
+// so; one that cannot grow is refused with ENOSPC naming it.
+TEST_F(PersistTest, ChildWithoutDiscardOrResizeIsSaidSo) {
+  auto b = Backend::Open("driver=emulated,file.driver=emulated,file.model=none,file.size=32M" +
+                         kGeometry);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  const std::string info = (*b)->Describe();
+  EXPECT_NE(info.find("data left in the image (the 'emulated' child cannot discard)"),
+            std::string::npos)
+      << info;
+  Write(**b, 3 * kZone, kZone);
+  ASSERT_TRUE((*b)->ZoneMgmt(ZoneOp::kReset, 3 * kZone, kZone).ok());
+  EXPECT_EQ((*(*b)->ReportZones(3 * kZone, 1))[0].condition, ZoneCondition::kEmpty);
+  auto small = Backend::Open(
+      "driver=emulated,file.driver=emulated,file.model=none,file.size=4M" + kGeometry);
+  ASSERT_FALSE(small.ok());
+  EXPECT_EQ(small.status().code(), ENOSPC);
+  EXPECT_NE(small.status().message().find("cannot grow"), std::string::npos)
+      << small.status().ToString();
+}
+
+// A reset whose EMPTY record cannot be made durable fails, leaving the zone as it was (the
+// engine fails the reset; no side channel).
+TEST_F(PersistTest, ResetThatCannotBeMadeDurableFailsAndChangesNothing) {
+  auto b = Backend::Open("driver=emulated,file.driver=blkdebug,file.inject-error.0.event=flush,"
+                         "file.inject-error.0.after=1000000,file.file.driver=file,"
+                         "file.file.filename=" +
+                         img_ + kGeometry);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  b->reset();
+  // The flush rule fires from the first flush after the open.
+  auto c = Backend::Open("driver=emulated,file.driver=blkdebug,file.inject-error.0.event=flush,"
+                         "file.file.driver=file,file.file.filename=" + img_);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  Write(**c, 3 * kZone, 64 << 10);
+  const Status st = (*c)->ZoneMgmt(ZoneOp::kReset, 3 * kZone, kZone);
+  EXPECT_EQ(st.code(), EIO) << st.ToString();
+  const Zone z = (*(*c)->ReportZones(3 * kZone, 1))[0];
+  EXPECT_EQ(z.condition, ZoneCondition::kImplicitOpen);
+  EXPECT_EQ(z.write_pointer, 3 * kZone + (64 << 10));
 }
 
 TEST_F(PersistTest, ConcurrentWritersAndFlushes) {

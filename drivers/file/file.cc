@@ -84,6 +84,7 @@ Result<std::unique_ptr<Node>> OpenWith(OpenContext& ctx, const DriverSpec& spec,
   if (!cfg.ok()) {
     return cfg.status();
   }
+  cfg->create = ctx.flags().create && !host_device && !cfg->read_only;
   auto node = FileNode::Open(spec, *cfg);
   if (!node.ok()) {
     return node.status().Annotate(o.context());
@@ -159,6 +160,15 @@ int FileNode::OpenFile(bool direct) const {
   do {
     fd = open(cfg_.filename.c_str(), flags);
   } while (fd < 0 && errno == EINTR);
+  if (fd < 0 && errno == ENOENT && cfg_.create) {
+    // A missing image is created empty; O_EXCL so that a file made meanwhile is not touched.
+    do {
+      fd = open(cfg_.filename.c_str(), flags | O_CREAT | O_EXCL, 0644);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0 && errno == EEXIST) {
+      return OpenFile(direct);
+    }
+  }
   return fd;
 }
 
@@ -371,6 +381,10 @@ Status FileNode::Discard(uint64_t offset, uint64_t len) {
     return RefuseReadOnly("discard");
   }
   if (is_block_) {
+    if (!block_discard_) {
+      return Error(ENOTSUP, "the block device '{}' does not discard (queue/discard_max_bytes 0)",
+                   cfg_.filename);
+    }
     uint64_t range[2] = {offset, len};
     if (ioctl(fd_, BLKDISCARD, range) != 0) {
       return ErrnoStatus(
@@ -386,7 +400,7 @@ Status FileNode::Discard(uint64_t offset, uint64_t len) {
   return Status::Ok();
 }
 
-Status FileNode::Resize(uint64_t size) {
+Status FileNode::Truncate(uint64_t size) {
   if (is_block_) {
     return Error(ENOTSUP, "cannot resize the block device '{}'", cfg_.filename);
   }
@@ -413,6 +427,17 @@ Result<std::unique_ptr<IoQueue>> FileNode::CreateQueue(unsigned depth) {
   return CreateUringQueue(*this, depth);
 }
 
+Capabilities FileNode::capabilities() const {
+  Capabilities c{Cap::kPersistent};
+  c.Set(Cap::kKeepsData, no_data_.empty());
+  c.Set(Cap::kNativeQueue, cfg_.aio == Aio::kIoUring);
+  if (!cfg_.read_only) {
+    c.Set(Cap::kDiscard, !is_block_ || block_discard_);
+    c.Set(Cap::kResize, !is_block_);
+  }
+  return c;
+}
+
 void FileNode::Describe(NodeInfo& info) const {
   info.Add("filename", cfg_.filename);
   info.Add("type", is_block_ ? "block device" : "regular file");
@@ -427,6 +452,10 @@ void FileNode::Describe(NodeInfo& info) const {
   info.Add("read-only", cfg_.read_only ? "on" : "off");
   info.Add("size", fmt::format("{} ({} bytes)", Hex(size_), size_));
   info.Add("logical block size", std::to_string(lbs_));
+  info.Add("capabilities", capabilities().ToString());
+  if (!no_data_.empty()) {
+    info.Add("data", no_data_);
+  }
   if (!is_block_) {
     return;
   }
@@ -439,22 +468,6 @@ void FileNode::Describe(NodeInfo& info) const {
   if (!zbd_vendor_.empty()) {
     info.Add("vendor", zbd_vendor_);
   }
-}
-
-Status Discard(Node& node, uint64_t offset, uint64_t len) {
-  auto* f = dynamic_cast<FileNode*>(&node);
-  if (!f) {
-    return Error(ENOTSUP, "driver '{}' cannot discard", node.driver_name());
-  }
-  return f->Discard(offset, len);
-}
-
-Status Resize(Node& node, uint64_t size) {
-  auto* f = dynamic_cast<FileNode*>(&node);
-  if (!f) {
-    return Error(ENOTSUP, "driver '{}' cannot be resized", node.driver_name());
-  }
-  return f->Resize(size);
 }
 
 }  // namespace zbl::file

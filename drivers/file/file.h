@@ -17,6 +17,11 @@
 // (SCSI's all-ones) reports kInvalidWritePointer. Appends to conventional zones fail
 // with EIO (the backend only lets appends through at a zone start; QEMU would write there).
 //
+// Capabilities: discard (a regular file: FALLOC_FL_PUNCH_HOLE, size kept; a block device whose
+// queue/discard_max_bytes is non-zero: BLKDISCARD), resize (a regular file: ftruncate),
+// native-queue (aio=io_uring), keeps-data (except a kernel null_blk disk with memory_backed=0,
+// found through its configfs item), persistent; none of the writing ones with read-only=on.
+//
 // Thread safety: every Node method may be called from many threads at once.
 #pragma once
 
@@ -55,12 +60,5 @@ ZonedGeometry ProbeZonedSysfs(const std::string& queue_dir, uint64_t device_size
 
 // True when io_uring_queue_init works on this kernel (probed once per process).
 bool IoUringAvailable();
-
-// Frees [offset, offset+len) of a `file` (punch hole, size kept) or `host_device` (BLKDISCARD)
-// node, reading back zeros. ENOTSUP for other drivers or when the filesystem cannot.
-Status Discard(Node& node, uint64_t offset, uint64_t len);
-// Sets the length of a `file` node's file (ftruncate) and its limits' size (rounded down to
-// the block size). ENOTSUP for other drivers.
-Status Resize(Node& node, uint64_t size);
 
 }  // namespace zbl::file

@@ -150,6 +150,10 @@ class UserNode final : public emulated::EngineNode {
     return last;
   }
 
+  Capabilities capabilities() const override {
+    return EngineNode::capabilities().With(Cap::kZoneAppend, g_.zoned && !g_.append_emulated);
+  }
+
   void Describe(NodeInfo& info) const override {
     info.Add("backend", fmt::format("user ({})", why_));
     info.Add("null_blk parameters", ParamsText(p_));
@@ -168,42 +172,27 @@ class UserNode final : public emulated::EngineNode {
   std::string why_;
 };
 
-// The kernel device: a pass-through over its disk, opened with driver=host_device.
-class KernelNode final : public Node {
+// The kernel device: a filter over its disk, opened with driver=host_device (every entry point
+// is FilterNode's).
+class KernelNode final : public FilterNode {
  public:
   KernelNode(std::unique_ptr<ConfigfsItem> item, Params p, Geometry g, std::string why)
-      : Node(kNullBlkDriver),
+      : FilterNode(kNullBlkDriver),
         item_(std::move(item)),
         p_(std::move(p)),
         g_(std::move(g)),
         why_(std::move(why)) {}
 
+  // The disk must be closed before the device is powered off and removed.
   ~KernelNode() override {
-    // The disk must be closed before the device is powered off, and the base class would close
-    // it only after this destructor. The children vector is ours (not a const object), so
-    // clearing it here is well defined.
-    auto& kids =
-        const_cast<std::vector<std::pair<std::string, std::unique_ptr<Node>>>&>(children());
-    kids.clear();
+    CloseChildren();
     item_.reset();
   }
 
-  Result<Limits> ComputeLimits() override {
-    return MergeLimits(Limits{}, file()->limits(), LimitsMerge::kPassThrough);
-  }
-  Status Read(uint64_t o, void* b, size_t n) override { return file()->Read(o, b, n); }
-  Status Write(uint64_t o, const void* b, size_t n) override { return file()->Write(o, b, n); }
-  Status Flush() override { return file()->Flush(); }
-  Result<size_t> ReportZones(uint64_t o, std::span<Zone> z) override {
-    return file()->ReportZones(o, z);
-  }
-  Status ZoneMgmt(ZoneOp op, uint64_t o, uint64_t n) override { return file()->ZoneMgmt(op, o, n); }
-  Status ZoneResetAll() override { return file()->ZoneResetAll(); }
-  Result<uint64_t> ZoneAppend(uint64_t z, const void* b, size_t n) override {
-    return file()->ZoneAppend(z, b, n);
-  }
-  Result<std::unique_ptr<IoQueue>> CreateQueue(unsigned depth) override {
-    return file()->CreateQueue(depth);
+  // The disk's, and no data without memory_backed=1 (whatever configfs root the item is in).
+  Capabilities capabilities() const override {
+    const Capabilities c = FilterNode::capabilities();
+    return c.With(Cap::kKeepsData, c.Has(Cap::kKeepsData) && g_.store_data);
   }
 
   void Describe(NodeInfo& info) const override {

@@ -73,6 +73,20 @@ TEST(NullBlkUser, ZonedDefaultsReportAThousandZonesOf256MAnd512ByteBlocks) {
   EXPECT_EQ(ZoneAt(*b, 0).condition, ZC::kImplicitOpen);
 }
 
+// What the suites read to know whether data checks apply: memory_backed=0 keeps nothing; an
+// emulated append (zone_append_max_sectors=0) is not the device's own.
+TEST(NullBlkUser, CapabilitiesFollowMemoryBackedAndAppend) {
+  auto none = Open("size=16,zoned=1,zone_size=4");
+  auto kept = Open("size=16,zoned=1,zone_size=4,memory_backed=1");
+  auto emul = Open("size=16,zoned=1,zone_size=4,memory_backed=1,zone_append_max_sectors=0");
+  ASSERT_TRUE(none && kept && emul);
+  EXPECT_FALSE(none->capabilities().Has(Cap::kKeepsData));
+  EXPECT_TRUE(kept->capabilities().Has(Cap::kKeepsData));
+  EXPECT_TRUE(kept->capabilities().Has(Cap::kZoneAppend));
+  EXPECT_FALSE(emul->capabilities().Has(Cap::kZoneAppend));
+  EXPECT_FALSE(kept->capabilities().Has(Cap::kPersistent));
+}
+
 TEST(NullBlkUser, NotZonedByDefault) {
   auto b = Open("size=64");
   ASSERT_TRUE(b);

@@ -254,6 +254,8 @@ Result<std::unique_ptr<IoQueue>> Backend::CreateQueue(unsigned depth) {
   return std::unique_ptr<IoQueue>(std::make_unique<CheckedQueue>(*this, std::move(*q)));
 }
 
+Capabilities Backend::capabilities() const { return root_->capabilities(); }
+
 BackendStats Backend::stats() const {
   BackendStats s;
   for (const auto& sh : counters_->shards) {
@@ -308,6 +310,7 @@ std::string Backend::Describe() const {
   out += fmt::format("logical block size: {}\n", l.logical_block_size);
   out += fmt::format("request alignment: {}\n", l.request_alignment);
   out += fmt::format("max transfer: {}\n", l.max_transfer ? std::to_string(l.max_transfer) : "unlimited");
+  out += fmt::format("capabilities: {}\n", capabilities().ToString());
   if (l.zoned()) {
     out += fmt::format("zone size: {} ({} bytes)\n", Hex(l.zone_size), l.zone_size);
     out += fmt::format("nr zones: {}\n", l.nr_zones);

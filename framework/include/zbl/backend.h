@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "zbl/capabilities.h"
 #include "zbl/limits.h"
 #include "zbl/queue.h"
 #include "zbl/status.h"
@@ -42,6 +43,8 @@ class Backend {
   uint64_t size() const { return limits_.size; }
   ZoneModel model() const { return limits_.model; }
   const std::string& option_string() const { return option_string_; }
+  // What the device can do (the root node's capabilities).
+  Capabilities capabilities() const;
 
   Status Read(uint64_t offset, void* buf, size_t len);
   Status Write(uint64_t offset, const void* buf, size_t len);
@@ -70,6 +73,7 @@ class Backend {
   // The driver graph in one line: "raw -> emulated".
   std::string GraphString() const;
   Node& root() { return *root_; }
+  const Node& root() const { return *root_; }
   BackendStats stats() const;
 
   // Request checks, exposed so queues and tests use the same rules.
