@@ -495,7 +495,8 @@ class PersistentNode final : public EngineNode {
     const Capabilities child = file()->capabilities();
     return EngineNode::capabilities()
         .With(Cap::kKeepsData, child.Has(Cap::kKeepsData))
-        .With(Cap::kPersistent, child.Has(Cap::kPersistent));
+        .With(Cap::kPersistent, child.Has(Cap::kPersistent))
+        .With(Cap::kNativeQueue, child.Has(Cap::kNativeQueue));  // its queue overlaps the child's
   }
 
   void Describe(NodeInfo& info) const override {
