@@ -32,6 +32,9 @@
 //  - other unflushed state (writes, open/close/finish) may be lost in a crash: the zone comes
 //    back as of the last flush, which its data covers.
 // Torn metadata sectors on power loss fall back to the record's other copy (the previous flush).
+// Queued I/O (CreateQueue, persist_queue.h) keeps all of this with requests in flight: a record
+// is made from the zone's completed data (data_end), never from a write pointer accepted ahead
+// of its data, and a flush covers the writes completed before it.
 #pragma once
 
 #include <memory>
