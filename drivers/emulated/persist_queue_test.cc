@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <set>
+#include <thread>
 #include <vector>
 
 #include "file/test_util.h"
@@ -309,6 +311,64 @@ TEST_F(PersistQueueTest, AFailedDataWriteFailsTheZonesLaterWritesAndTheZoneResum
   EXPECT_EQ(reqs[6].error, 0);
   EXPECT_EQ(reqs[6].result_offset, zone + 2 * kBlock);
   ExpectData(*b, zone, 3 * kBlock);
+}
+
+TEST_F(PersistQueueTest, AppendsFromFourThreadsQueuesNeverOverlap) {
+  auto b = Open(Opts());
+  ASSERT_TRUE(b);
+  const uint64_t zone = 9 * kZone;
+  constexpr int kThreads = 4, kPerThread = 48;  // 192 x 4 KiB < the 1 MiB zone
+  std::vector<std::vector<std::pair<uint64_t, uint64_t>>> got(kThreads);  // (offset, tag)
+  std::vector<std::thread> ts;
+  for (int t = 0; t < kThreads; ++t) {
+    ts.emplace_back([&, t] {
+      auto q = b->CreateQueue(8);
+      ASSERT_TRUE(q.ok());
+      Requests reqs(8);
+      std::vector<size_t> free = {0, 1, 2, 3, 4, 5, 6, 7};
+      std::vector<uint64_t> tags(8);
+      int sent = 0;
+      while (sent < kPerThread || (*q)->inflight() > 0) {
+        if (sent < kPerThread && !free.empty()) {
+          const size_t i = free.back();
+          free.pop_back();
+          // Each block carries the pattern of its thread and sequence number, not of an offset:
+          // the offset is known only when the append completes.
+          tags[i] = uint64_t(t + 1) << 32 | uint64_t(sent) << 16;
+          IoRequest* r = reqs.Write(i, IoRequest::Op::kAppend, zone, tags[i], kBlock);
+          ASSERT_TRUE((*q)->Submit(r).ok());
+          ++sent;
+          continue;
+        }
+        ASSERT_TRUE((*q)->Reap(1).ok());
+        for (IoRequest* r : reqs.completed) {
+          EXPECT_EQ(r->error, 0);
+          for (size_t k = 0; k < 8; ++k) {
+            if (&reqs[k] == r) {
+              free.push_back(k);
+              got[t].emplace_back(r->result_offset, tags[k]);
+            }
+          }
+        }
+        reqs.completed.clear();
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  std::set<uint64_t> offsets;
+  std::vector<uint8_t> back(kBlock);
+  for (const auto& v : got) {
+    for (const auto& [off, tag] : v) {
+      offsets.insert(off);
+      ASSERT_TRUE(b->Read(off, back.data(), kBlock).ok());
+      EXPECT_EQ(persist_test::FirstMismatch(back.data(), tag, kBlock), tag + kBlock)
+          << "the block at " << off << " is not the append that was told it landed there";
+    }
+  }
+  ASSERT_EQ(offsets.size(), size_t(kThreads * kPerThread)) << "two appends got one offset";
+  EXPECT_EQ(*offsets.begin(), zone);
+  EXPECT_EQ(*offsets.rbegin(), zone + (kThreads * kPerThread - 1) * kBlock);
+  EXPECT_EQ(ZoneAt(*b, zone).write_pointer, zone + kThreads * kPerThread * kBlock);
 }
 
 }  // namespace
