@@ -89,7 +89,7 @@ class Queued {
         f->req.op = zbl::IoRequest::Op::kFlush;
         f->req.len = 0;
         f->vouched = prefix_;  // completed before the flush was submitted
-        if (!q_->Submit(&f->req).ok()) return 1;
+        if (!q_->Submit(&f->req).ok() || !q_->Reap(0).ok()) return 1;  // a poll completes it
         since_flush = 0;
         flush_every = 1 + rng_() % 8;
       }
@@ -177,8 +177,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   zbl::Backend& dev = **b;
-  std::printf("S\n");  // open: the test's kill timer starts now (startup time varies, e.g. ASan)
-  std::fflush(stdout);
   std::mt19937_64 rng(std::strtoull(argv[2], nullptr, 10));
   if (argc == 4) {
     const unsigned qd = static_cast<unsigned>(std::strtoul(argv[3], nullptr, 10));
@@ -187,8 +185,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "queue: %s\n", q.ok() ? "depth 0" : q.status().ToString().c_str());
       return 1;
     }
+    std::printf("S\n");  // open, queue ready: the test's kill timer starts now
+    std::fflush(stdout);
     return Queued(dev, std::move(*q), qd, rng()).Run();
   }
+  std::printf("S\n");  // open: the test's kill timer starts now (startup time varies, e.g. ASan)
+  std::fflush(stdout);
   const uint64_t zs = dev.limits().zone_size;
   const uint32_t nz = dev.limits().nr_zones;
   std::vector<uint8_t> buf(64 << 10);
