@@ -9,8 +9,10 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "file_node.h"
 
@@ -116,6 +118,34 @@ const DriverSpec kHostDeviceDriver{
     .options = kOptions,
     .open = OpenHostDevice,
 };
+
+Status CheckSplitWrite(Node& dev, const Limits& l, uint64_t offset, size_t len) {
+  if (!l.zoned() || l.max_transfer == 0 || len <= l.max_transfer)
+    return Status::Ok();
+  const uint64_t zs = l.zone_size, end = offset + len;
+  std::vector<Zone> zones((end - 1) / zs - offset / zs + 1);
+  auto n = dev.ReportZones(offset / zs * zs, zones);
+  if (!n.ok()) return Status::Ok();  // the device judges the write itself
+  for (size_t i = 0; i < *n; ++i) {
+    const Zone& z = zones[i];
+    if (z.type != ZoneType::kSequentialWriteRequired) continue;
+    const uint64_t from = std::max(offset, z.start), to = std::min(end, z.start + z.length);
+    if (from >= to) continue;
+    const uint64_t index = z.start / zs;
+    if (z.condition == ZoneCondition::kFull || z.condition == ZoneCondition::kReadOnly ||
+        z.condition == ZoneCondition::kOffline)
+      return Error(EIO, "write of {} bytes at {} reaches zone {}, which is {}", Hex(len),
+                   Hex(offset), index, ToString(z.condition));
+    if (from != z.write_pointer)
+      return Error(EIO, "write of {} bytes at {}: {} is not the write pointer of zone {} ({})",
+                   Hex(len), Hex(offset), Hex(from), index, Hex(z.write_pointer));
+    if (to > z.start + z.capacity)
+      return Error(EIO, "write of {} bytes at {} runs past the capacity of zone {} ({} bytes)",
+                   Hex(len), Hex(offset), index, Hex(z.capacity));
+  }
+  return Status::Ok();
+}
+
 
 Result<std::unique_ptr<FileNode>> FileNode::Open(const DriverSpec& spec, const FileConfig& cfg) {
   std::unique_ptr<FileNode> n(new FileNode(spec, cfg));
@@ -360,6 +390,7 @@ Status FileNode::Write(uint64_t offset, const void* buf, size_t len) {
   if (!zoned()) {
     return Pwrite(buf, len, offset);
   }
+  ZBL_RETURN_IF_ERROR(CheckSplitWrite(*this, limits(), offset, len));
   Status st = Pwrite(buf, len, offset);
   NoteWriteDone(offset, len, st.ok());
   return st;

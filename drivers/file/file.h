@@ -58,6 +58,14 @@ struct ZonedGeometry {
 ZonedGeometry ProbeZonedSysfs(const std::string& queue_dir, uint64_t device_size,
                               uint32_t logical_block_size);
 
+// The Linux block layer's split rule, for the drivers that are (or mirror) a Linux zoned block
+// device: host_device and null_blk's user twin. A write longer than `l.max_transfer` reaches a
+// zoned device in pieces, and the pieces before a refused one stay written. Such a write is
+// checked first against the zones it covers (one report of `dev`), so that a write the device
+// would refuse fails with EIO and changes nothing. OK for shorter writes, non-zoned limits, or
+// when the report fails (the device then judges the write itself).
+Status CheckSplitWrite(Node& dev, const Limits& l, uint64_t offset, size_t len);
+
 // True when io_uring_queue_init works on this kernel (probed once per process).
 bool IoUringAvailable();
 

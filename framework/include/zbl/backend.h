@@ -25,6 +25,8 @@ namespace zbl {
 
 class Node;
 
+// Requests and bytes through this backend (exact under many threads: relaxed atomic adds on
+// per-thread shards).
 struct BackendStats {
   uint64_t reads = 0, writes = 0, appends = 0, flushes = 0, reports = 0, zone_ops = 0;
   uint64_t bytes_read = 0, bytes_written = 0;
@@ -80,10 +82,6 @@ class Backend {
   Status CheckIo(uint64_t offset, size_t len, std::string_view what) const;
   Status CheckZoneRange(uint64_t offset, uint64_t len, std::string_view what) const;
   Status CheckAppend(uint64_t zone_offset, size_t len) const;
-  // A write longer than max_transfer reaches a zoned device in pieces (Linux splits it), and the
-  // pieces before a refused one stay written. Such a write is checked against the zones it
-  // covers first (one report), so that a write the device would refuse changes nothing.
-  Status CheckSplitWrite(uint64_t offset, size_t len) const;
 
  private:
   explicit Backend(std::unique_ptr<Node> root);
