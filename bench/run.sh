@@ -4,14 +4,22 @@
 # ${ZBL_RESULTS_DIR:-results}/compare.json. Other arguments go to zbl-bench, e.g.
 #   bench/run.sh --benchmark_filter='^Append/' --benchmark_repetitions=5
 #   ZBL_DEVICE=driver=host_device,filename=/dev/nullb0 ZBL_ALLOW_DESTRUCTIVE=1 bench/run.sh
+# --compare (or --compare-only, without the microbenchmarks) runs zbl-compare on ZBL_DEVICE's filename= (a file or block device; destructive, so
+# only with ZBL_ALLOW_DESTRUCTIVE=1), else on a scratch file; ZBL_COMPARE_ARGS adds its options
+# (e.g. ZBL_COMPARE_ARGS="--reps 3 --qd 1,32").
 # The binaries are looked up in $ZBL_BUILD_DIR (default: build/default, then build).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 results=${ZBL_RESULTS_DIR:-results}
 compare=0
+micro=1
 args=()
 for a in "$@"; do
-  if [ "$a" = "--compare" ]; then compare=1; else args+=("$a"); fi
+  case "$a" in
+    --compare) compare=1 ;;
+    --compare-only) compare=1; micro=0 ;;  # zbl-compare without the microbenchmarks
+    *) args+=("$a") ;;
+  esac
 done
 
 find_bin() {
@@ -23,10 +31,27 @@ find_bin() {
   return 1
 }
 
-bench=$(find_bin zbl-bench)
 mkdir -p "$results"
-"$bench" --benchmark_out="$results/bench.json" --benchmark_out_format=json "${args[@]}"
-echo "bench/run.sh: wrote $results/bench.json"
+if [ "$micro" = 1 ]; then
+  bench=$(find_bin zbl-bench)
+  "$bench" --benchmark_out="$results/bench.json" --benchmark_out_format=json "${args[@]}"
+  echo "bench/run.sh: wrote $results/bench.json"
+fi
 if [ "$compare" = 1 ]; then
-  "$root/bench/zbl-compare" --zbl-bench-io "$(find_bin zbl-bench-io)" --results-dir "$results"
+  target=()
+  if [ -n "${ZBL_DEVICE:-}" ]; then
+    # The comparison writes the whole target with every tool: only with ZBL_ALLOW_DESTRUCTIVE=1.
+    dev=$(printf '%s\n' "$ZBL_DEVICE" | tr ',' '\n' | sed -n 's/^filename=//p' | head -n 1)
+    if [ -z "$dev" ]; then
+      echo "bench/run.sh: --compare: ZBL_DEVICE has no filename=...; comparing on a scratch file" >&2
+    elif [ "${ZBL_ALLOW_DESTRUCTIVE:-0}" != 1 ]; then
+      echo "bench/run.sh: --compare on $dev overwrites it; set ZBL_ALLOW_DESTRUCTIVE=1" >&2
+      exit 2
+    else
+      target=(--target "$dev")
+    fi
+  fi
+  # shellcheck disable=SC2086  # ZBL_COMPARE_ARGS is a list of options
+  "$root/bench/zbl-compare" --zbl-bench-io "$(find_bin zbl-bench-io)" --results-dir "$results" \
+    ${target[@]+"${target[@]}"} ${ZBL_COMPARE_ARGS:-}
 fi

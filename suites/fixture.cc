@@ -1,11 +1,9 @@
 #include "fixture.h"
 
 #include <algorithm>
-#include <filesystem>
 
 #include "families.h"
-#include "null_blk/configfs.h"
-#include "zbl/options.h"
+#include "zbl/driver.h"
 
 namespace zbl::suites {
 namespace {
@@ -14,29 +12,21 @@ namespace {
 constexpr uint32_t kWindow = 64;
 constexpr uint64_t kChunk = 1 << 20;
 
-std::string NoDataIn(const Options& o) {
-  auto driver = o.GetString("driver", "");
-  if (driver.ok() && *driver == "null_blk") {
-    if (auto mb = o.GetBool("memory_backed", true); mb.ok() && !*mb)
-      return "null_blk with memory_backed=0 keeps no data";
-  }
-  auto file = o.GetString("filename", "");
-  if (file.ok() && file->rfind("/dev/", 0) == 0) {
-    const std::string disk = std::filesystem::path(*file).filename();
-    auto mb = null_blk::DiskItemAttr(null_blk::kConfigfsRoot, disk, "memory_backed");
-    if (mb.ok() && *mb == "0")
-      return "kernel null_blk '" + disk + "' is not memory-backed (memory_backed=0): it keeps no data";
-  }
-  for (const std::string& child : o.ChildNames())
-    if (std::string why = NoDataIn(*o.Child(child)); !why.empty()) return why;
-  return "";
+// The deepest node that declares no keeps-data: the one that loses the data.
+const Node* DataLoser(const Node& n) {
+  for (const auto& [name, child] : n.children())
+    if (const Node* c = DataLoser(*child)) return c;
+  return n.Supports(Cap::kKeepsData) ? nullptr : &n;
 }
 
 }  // namespace
 
-std::string NoDataReason(const std::string& option_string) {
-  auto o = Options::Parse(option_string);
-  return o.ok() ? NoDataIn(*o) : "";
+std::string NoDataReason(const Backend& dev) {
+  if (dev.capabilities().Has(Cap::kKeepsData)) return "";
+  const Node* n = DataLoser(dev.root());
+  return fmt::format("the device keeps no data (node '{}' declares no keeps-data{})",
+                     n ? n->driver_name() : "?",
+                     n && !n->filename().empty() ? ": " + n->filename() : std::string());
 }
 
 void PrintTo(const ConfigParam& p, std::ostream* os) { *os << p.config->option_string; }
@@ -67,7 +57,7 @@ void DeviceTest::SetUp() {
   facts_ = {};
   facts_.block = lim().logical_block_size;
   facts_.wblock = std::max<uint32_t>(facts_.block, lim().write_granularity);
-  facts_.no_data = NoDataReason(dev_->option_string());
+  facts_.no_data = NoDataReason(*dev_);
   if (!lim().zoned()) return;
   facts_.first_seq = NrZones();
   for (uint32_t z = 0; z < NrZones(); z += 256) {

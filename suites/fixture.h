@@ -28,8 +28,8 @@ struct Facts {
   std::string no_data;
 };
 
-// Why the device behind `option_string` keeps no data, "" when it does (see Facts::no_data).
-std::string NoDataReason(const std::string& option_string);
+// Why `dev` keeps no data (it lacks Cap::kKeepsData), "" when it does (see Facts::no_data).
+std::string NoDataReason(const Backend& dev);
 
 struct ConfigParam {
   const Config* config;

@@ -111,43 +111,11 @@ Result<std::vector<Rule>> ParseRules(Options& opts) {
   return rules;
 }
 
-class BlkdebugNode final : public Node {
+// Only Admit: every entry point, queues included, is FilterNode's.
+class BlkdebugNode final : public FilterNode {
  public:
-  BlkdebugNode(std::vector<Rule> rules) : Node(kBlkdebugDriver), rules_(std::move(rules)) {}
-
-  Result<Limits> ComputeLimits() override {
-    return MergeLimits(Limits{}, file()->limits(), LimitsMerge::kPassThrough);
-  }
-
-  Status Read(uint64_t offset, void* buf, size_t len) override {
-    ZBL_RETURN_IF_ERROR(Check(Event::kRead, offset, len));
-    return file()->Read(offset, buf, len);
-  }
-  Status Write(uint64_t offset, const void* buf, size_t len) override {
-    ZBL_RETURN_IF_ERROR(Check(Event::kWrite, offset, len));
-    return file()->Write(offset, buf, len);
-  }
-  Status Flush() override {
-    ZBL_RETURN_IF_ERROR(Check(Event::kFlush, 0, limits().size));
-    return file()->Flush();
-  }
-  Result<size_t> ReportZones(uint64_t offset, std::span<Zone> zones) override {
-    ZBL_RETURN_IF_ERROR(Check(Event::kReport, offset, limits().size - std::min(offset, limits().size)));
-    return file()->ReportZones(offset, zones);
-  }
-  Status ZoneMgmt(ZoneOp op, uint64_t offset, uint64_t len) override {
-    static constexpr Event kOpEvent[] = {Event::kOpen, Event::kClose, Event::kFinish, Event::kReset};
-    ZBL_RETURN_IF_ERROR(Check(kOpEvent[static_cast<int>(op)], offset, len));
-    return file()->ZoneMgmt(op, offset, len);
-  }
-  Status ZoneResetAll() override {
-    ZBL_RETURN_IF_ERROR(Check(Event::kResetAll, 0, limits().size));
-    return file()->ZoneResetAll();
-  }
-  Result<uint64_t> ZoneAppend(uint64_t zone_offset, const void* buf, size_t len) override {
-    ZBL_RETURN_IF_ERROR(Check(Event::kAppend, zone_offset, std::max<uint64_t>(limits().zone_size, 1)));
-    return file()->ZoneAppend(zone_offset, buf, len);
-  }
+  explicit BlkdebugNode(std::vector<Rule> rules)
+      : FilterNode(kBlkdebugDriver), rules_(std::move(rules)) {}
 
   void Describe(NodeInfo& info) const override {
     std::lock_guard<std::mutex> lk(mu_);
@@ -165,6 +133,24 @@ class BlkdebugNode final : public Node {
   }
 
  private:
+  static bool ToEvent(FilterOp op, Event* e) {
+    switch (op) {
+      case FilterOp::kRead: *e = Event::kRead; return true;
+      case FilterOp::kWrite: *e = Event::kWrite; return true;
+      case FilterOp::kAppend: *e = Event::kAppend; return true;
+      case FilterOp::kFlush: *e = Event::kFlush; return true;
+      case FilterOp::kReport: *e = Event::kReport; return true;
+      case FilterOp::kZoneOpen: *e = Event::kOpen; return true;
+      case FilterOp::kZoneClose: *e = Event::kClose; return true;
+      case FilterOp::kZoneFinish: *e = Event::kFinish; return true;
+      case FilterOp::kZoneReset: *e = Event::kReset; return true;
+      case FilterOp::kZoneResetAll: *e = Event::kResetAll; return true;
+      case FilterOp::kDiscard:
+      case FilterOp::kTruncate: return false;  // no rule event (yet): they pass
+    }
+    return false;
+  }
+
   bool Touches(const Rule& r, uint64_t offset, uint64_t len) const {
     const uint64_t end = offset + std::max<uint64_t>(len, 1);
     if (r.zone != kAnyZone) {
@@ -181,7 +167,10 @@ class BlkdebugNode final : public Node {
   }
 
   // Counts the request against every rule it matches; fails it if one of them fires.
-  Status Check(Event e, uint64_t offset, uint64_t len) {
+  Status Admit(FilterOp op, uint64_t offset, uint64_t len) override {
+    Event e;
+    if (!ToEvent(op, &e)) return Status::Ok();
+
     std::lock_guard<std::mutex> lk(mu_);
     const Rule* firing = nullptr;
     for (Rule& r : rules_) {

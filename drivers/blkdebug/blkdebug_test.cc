@@ -2,6 +2,7 @@
 #include "blkdebug.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -167,6 +168,50 @@ TEST(Blkdebug, ConcurrentRequestsCountExactly) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(failed.load(), 2000);
   EXPECT_EQ(FiredCounts(b->root()), std::vector<uint64_t>{2000});
+}
+
+// Over an io_uring file, blkdebug keeps the child's queue (FilterNode forwards CreateQueue) and
+// its rules fire for queued requests too: the refused one completes with the rule's errno.
+TEST(Blkdebug, QueuedRequestsKeepTheChildsQueueAndRulesFire) {
+  char tmpl[] = "/tmp/zbl-blkdebug-XXXXXX";
+  const int fd = mkstemp(tmpl);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(ftruncate(fd, 1 << 20), 0);
+  close(fd);
+  const std::string path = tmpl;
+  auto b = Backend::Open("driver=blkdebug,inject-error.0.event=write,inject-error.0.after=1,"
+                         "inject-error.0.once=on,file.driver=file,file.filename=" + path);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  auto child = (*b)->root().file()->capabilities();
+  EXPECT_EQ((*b)->capabilities(), child);
+  EXPECT_EQ(child.Has(Cap::kNativeQueue), (*b)->root().file()->Supports(Cap::kNativeQueue));
+  auto q = (*b)->CreateQueue(4);
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  std::vector<uint8_t> d(4096, 3);
+  IoRequest r[3];
+  for (int i = 0; i < 3; ++i) {
+    r[i].op = IoRequest::Op::kWrite;
+    r[i].offset = uint64_t(i) * 4096;
+    r[i].buf = d.data();
+    r[i].len = 4096;
+    ASSERT_TRUE((*q)->Submit(&r[i]).ok());
+  }
+  unsigned n = 0;
+  while (n < 3) {
+    auto got = (*q)->Reap(1);
+    ASSERT_TRUE(got.ok());
+    n += *got;
+  }
+  EXPECT_EQ(r[0].error, 0);
+  EXPECT_EQ(r[1].error, EIO);
+  EXPECT_EQ(r[2].error, 0);
+  EXPECT_EQ(FiredCounts((*b)->root()), std::vector<uint64_t>{1});
+  std::vector<uint8_t> back(4096, 0xff);
+  ASSERT_TRUE((*b)->Read(4096, back.data(), back.size()).ok());
+  EXPECT_EQ(back, std::vector<uint8_t>(4096, 0));  // the refused write never reached the file
+  q->reset();
+  b->reset();
+  unlink(path.c_str());
 }
 
 }  // namespace

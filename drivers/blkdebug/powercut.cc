@@ -26,9 +26,12 @@ uint64_t Mix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-class PowercutNode final : public Node {
+// Changes what reads, writes, flushes, discards and truncates do (the cache); everything else
+// is FilterNode's. Queues run through these entry points (Node's synchronous queue): the
+// child's queue would go around the cache.
+class PowercutNode final : public FilterNode {
  public:
-  explicit PowercutNode(uint64_t cut_after) : Node(kPowercutDriver), cut_after_(cut_after) {}
+  explicit PowercutNode(uint64_t cut_after) : FilterNode(kPowercutDriver), cut_after_(cut_after) {}
 
   Result<Limits> ComputeLimits() override {
     const Limits& c = file()->limits();
@@ -92,6 +95,42 @@ class PowercutNode final : public Node {
     ZBL_RETURN_IF_ERROR(emit());
     cache_.clear();
     return file()->Flush();
+  }
+
+  // A discard is a request that changes data (a cut point); unflushed blocks in the range go
+  // with it, so that a later flush does not bring them back.
+  Status Discard(uint64_t offset, uint64_t len) override {
+    std::lock_guard<std::mutex> lk(mu_);
+    ZBL_RETURN_IF_ERROR(Tick("discard"));
+    ZBL_RETURN_IF_ERROR(child().Discard(offset, len));
+    for (auto it = cache_.lower_bound(offset / block_ * block_);
+         it != cache_.end() && it->first < offset + len;) {
+      const uint64_t lo = std::max(offset, it->first);
+      const uint64_t hi = std::min<uint64_t>(offset + len, it->first + block_);
+      if (lo == it->first && hi == it->first + block_) {
+        it = cache_.erase(it);
+        continue;
+      }
+      std::memset(it->second.data() + (lo - it->first), 0, hi - lo);
+      ++it;
+    }
+    return Status::Ok();
+  }
+
+  // Not a cut point (the image is sized at open); unflushed blocks past the end go.
+  Status Truncate(uint64_t size) override {
+    std::lock_guard<std::mutex> lk(mu_);
+    ZBL_RETURN_IF_ERROR(Alive("truncate"));
+    ZBL_RETURN_IF_ERROR(child().Truncate(size));
+    cache_.erase(cache_.lower_bound(size), cache_.end());
+    return RecomputeLimits();
+  }
+
+  Result<std::unique_ptr<IoQueue>> CreateQueue(unsigned depth) override {
+    return Node::CreateQueue(depth);
+  }
+  Capabilities capabilities() const override {
+    return FilterNode::capabilities().Without(Cap::kNativeQueue);
   }
 
   void Describe(NodeInfo& info) const override {

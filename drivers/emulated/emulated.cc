@@ -105,7 +105,15 @@ Result<uint64_t> EngineNode::ZoneAppend(uint64_t zone_offset, const void* buf, s
   return engine_->Append(zone_offset, buf, len);
 }
 
-void EngineNode::Describe(NodeInfo& info) const {
+Capabilities EngineNode::capabilities() const {
+  const EngineConfig& c = engine_->config();
+  Capabilities caps;
+  caps.Set(Cap::kKeepsData, c.store_data);
+  caps.Set(Cap::kZoneAppend, c.model != ZoneModel::kNone && c.max_append_bytes > 0);
+  return caps;
+}
+
+void EngineNode::DescribeZones(NodeInfo& info) const {
   const EngineConfig& c = engine_->config();
   info.Add("profile", std::string(c.profile->name));
   info.Add("model", std::string(ToString(c.model)));
@@ -113,6 +121,11 @@ void EngineNode::Describe(NodeInfo& info) const {
     info.Add("zone capacity", fmt::format("{:#x}", c.zone_capacity ? c.zone_capacity : c.zone_size));
     info.Add("conventional zones", std::to_string(c.conventional_zones));
   }
+}
+
+void EngineNode::Describe(NodeInfo& info) const {
+  const EngineConfig& c = engine_->config();
+  DescribeZones(info);
   info.Add("data", c.store_data ? "memory (sparse)" : "discarded (reads return zeros)");
   info.Add("resident bytes", std::to_string(engine_->resident_bytes()));
 }

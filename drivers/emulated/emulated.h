@@ -30,9 +30,14 @@ class EngineNode : public Node {
   Status ZoneMgmt(ZoneOp op, uint64_t offset, uint64_t len) override;
   Status ZoneResetAll() override;
   Result<uint64_t> ZoneAppend(uint64_t zone_offset, const void* buf, size_t len) override;
+  // keeps-data unless the engine discards data; zone-append on a zoned device.
+  Capabilities capabilities() const override;
   void Describe(NodeInfo& info) const override;
 
  protected:
+  // The engine's profile, model and zone geometry lines (shared by the devices built on it).
+  void DescribeZones(NodeInfo& info) const;
+
   std::unique_ptr<Engine> engine_;
 };
 

@@ -36,6 +36,12 @@ struct alignas(64) Engine::ZoneRt {
   uint64_t data_len = 0;    // bytes mapped at data
   ZoneType type = ZoneType::kConventional;
   uint64_t open_seq = 0;  // under res_mu_: when it last became implicitly open
+  // Queued writes (BeginWrite/EndWrite), all under mu. data_end is the end of the completed
+  // prefix while some are in flight; `ahead` holds completed ranges past it, `broken_at` the
+  // lowest offset whose data write failed (UINT64_MAX: none).
+  std::atomic<uint32_t> inflight{0};
+  uint64_t broken_at = UINT64_MAX;
+  std::vector<std::pair<uint64_t, uint64_t>> ahead;
 
   ZC cond() const { return CondOf(state.load(std::memory_order_acquire)); }
   uint64_t wp() const { return WpOf(state.load(std::memory_order_acquire)); }
@@ -284,7 +290,17 @@ void Engine::Notify(uint32_t z) {
   if (!backing_) return;
   const ZoneRt& zr = zones_[z];
   uint64_t s = zr.state.load(std::memory_order_acquire);
-  backing_->ZoneChanged(z, CondOf(s), WpOf(s), zr.data_end.load(std::memory_order_relaxed));
+  const uint64_t data_end = zr.data_end.load(std::memory_order_relaxed);
+  // Queued writes move the write pointer at submission and data_end as they complete: the
+  // backing persists the completed part only (a FULL zone's gap, after finish, is its own).
+  uint64_t wp = WpOf(s);
+  ZC cond = CondOf(s);
+  if (cond != ZC::kFull && zr.type == ZoneType::kSequentialWriteRequired && data_end < wp) {
+    wp = data_end;
+    // Nothing of a zone whose writes are all in flight is durable: it comes back EMPTY.
+    if (wp == 0 && (cond == ZC::kClosed || IsOpen(cond))) cond = ZC::kEmpty;
+  }
+  backing_->ZoneChanged(z, cond, wp, data_end);
 }
 
 // ---- data path ----
@@ -306,6 +322,16 @@ Status Engine::WritePiece(uint32_t z, uint64_t rel, const uint8_t* src, uint64_t
   if (zr.type == ZoneType::kConventional) {
     if (append) return Error(p.err_conventional_op, "zone append to conventional zone {}", z);
     ZBL_RETURN_IF_ERROR(store(rel));
+    return Status::Ok();
+  }
+  if (backing_ && zr.inflight.load(std::memory_order_relaxed) > 0) {
+    // Queued writes are in flight in this zone: this one queues behind them, moving its data
+    // itself, so that data_end keeps covering only completed data.
+    auto t = BeginLocked(z, rel, len, append);
+    lk.unlock();
+    if (!t.ok()) return t.status();
+    ZBL_RETURN_IF_ERROR(EndWrite(*t, backing_->WriteData(t->offset, src, len)));
+    if (written_at) *written_at = t->offset;
     return Status::Ok();
   }
 
@@ -464,6 +490,123 @@ Status Engine::Read(uint64_t offset, void* buf, size_t len) {
   return Status::Ok();
 }
 
+// ---- queued writes ----
+
+bool Engine::Queueable(uint64_t offset, size_t len) const {
+  if (len == 0 || offset >= cfg_.size) return false;
+  const uint32_t z = static_cast<uint32_t>(offset / cfg_.zone_size);
+  const uint64_t rel = offset - uint64_t{z} * cfg_.zone_size;
+  const ZoneType t = zones_[z].type;
+  return backing_ && rel + len <= ZoneLen(z) &&
+         (t == ZoneType::kConventional || t == ZoneType::kSequentialWriteRequired);
+}
+
+Result<WriteTicket> Engine::BeginWrite(uint64_t offset, size_t len, bool append) {
+  const uint32_t z = static_cast<uint32_t>(offset / cfg_.zone_size);
+  std::lock_guard<std::mutex> lk(zones_[z].mu);
+  return BeginLocked(z, offset - uint64_t{z} * cfg_.zone_size, len, append);
+}
+
+Result<WriteTicket> Engine::BeginLocked(uint32_t z, uint64_t rel, uint64_t len, bool append) {
+  ZoneRt& zr = zones_[z];
+  const Profile& p = profile();
+  const uint64_t start = uint64_t{z} * cfg_.zone_size;
+  if (zr.type == ZoneType::kConventional) {
+    if (append) return Error(p.err_conventional_op, "zone append to conventional zone {}", z);
+    return WriteTicket{z, rel, len, start + rel, false};
+  }
+  if (zr.type != ZoneType::kSequentialWriteRequired)
+    return Error(EINVAL, "zone {}: only sequential-write-required zones take queued writes", z);
+  if (zr.broken_at != UINT64_MAX)
+    return Error(EIO, "zone {}: a queued write at {} failed and {} later ones are still in flight", z,
+                 Hex(start + zr.broken_at), zr.inflight.load(std::memory_order_relaxed));
+  const uint64_t cap = ZoneCap(z);
+  ZC cond = zr.cond();
+  const uint64_t wp = zr.wp();
+  if (cond == ZC::kReadOnly || cond == ZC::kOffline)
+    return Error(p.err_read_only, "zone {} is {}", z, cond == ZC::kReadOnly ? "read-only" : "offline");
+  if (append) rel = wp;
+  const int violation = append ? p.err_append_violation : p.err_write_violation;
+  if (cond == ZC::kFull) return Error(violation, "zone {} is full", z);
+  if (rel != wp)
+    return Error(p.err_write_violation, "write at {} is not at the write pointer {} of zone {}",
+                 Hex(start + rel), Hex(start + wp), z);
+  if (rel + len > cap)
+    return Error(violation, "{} of {} bytes at {} exceeds the capacity of zone {} (ends at {})",
+                 append ? "append" : "write", len, Hex(start + rel), z, Hex(start + cap));
+  if (zr.inflight.load(std::memory_order_relaxed) == 0) zr.ahead.clear();
+  if (cond == ZC::kEmpty || cond == ZC::kClosed) {
+    std::lock_guard<std::mutex> res(res_mu_);
+    cond = zr.cond();  // an eviction may have closed it meanwhile
+    if (cond == ZC::kEmpty || cond == ZC::kClosed) {
+      ZBL_RETURN_IF_ERROR(AcquireOpen(z, cond, /*explicit_open=*/false));
+      SetCond(z, cond, ZC::kImplicitOpen);
+    }
+    zr.inflight.fetch_add(1, std::memory_order_relaxed);
+    zr.set_wp(rel + len);
+    Notify(z);
+  } else {
+    // The zone stays open and its persisted state does not change until data lands. A write
+    // that reaches the capacity leaves the zone open with its write pointer there: later
+    // writes are refused as past the capacity, and the zone becomes FULL in EndWrite.
+    zr.inflight.fetch_add(1, std::memory_order_relaxed);
+    zr.set_wp(rel + len);
+  }
+  return WriteTicket{z, rel, len, start + rel, true};
+}
+
+Status Engine::EndWrite(const WriteTicket& t, Status data) {
+  if (!t.tracked) return data;
+  ZoneRt& zr = zones_[t.zone];
+  const uint64_t start = uint64_t{t.zone} * cfg_.zone_size;
+  std::lock_guard<std::mutex> lk(zr.mu);
+  uint64_t done = zr.data_end.load(std::memory_order_relaxed);
+  if (!data.ok()) {
+    zr.broken_at = std::min(zr.broken_at, t.rel);
+  } else if (t.rel >= zr.broken_at) {
+    data = Error(EIO, "zone {}: the queued write at {} failed, so this later one at {} is not kept",
+                 t.zone, Hex(start + zr.broken_at), Hex(t.offset));
+  } else if (t.rel == done) {
+    done = t.rel + t.len;
+    // Completed ranges past the prefix join it (few: at most the queue depths in flight).
+    for (bool more = true; more;) {
+      more = false;
+      for (size_t i = 0; i < zr.ahead.size(); ++i) {
+        if (zr.ahead[i].first == done) {
+          done = zr.ahead[i].second;
+          zr.ahead[i] = zr.ahead.back();
+          zr.ahead.pop_back();
+          more = true;
+          break;
+        }
+      }
+    }
+    zr.data_end.store(done, std::memory_order_relaxed);
+  } else {
+    zr.ahead.emplace_back(t.rel, t.rel + t.len);
+  }
+  const uint32_t left = zr.inflight.fetch_sub(1, std::memory_order_relaxed) - 1;
+  if (left == 0) {
+    zr.ahead.clear();
+    if (zr.broken_at != UINT64_MAX) {
+      // Everything before the failed write completed: the zone resumes at the prefix's end.
+      zr.broken_at = UINT64_MAX;
+      if (zr.cond() != ZC::kFull) zr.set_wp(done);
+    } else if (zr.wp() == ZoneCap(t.zone) && zr.cond() != ZC::kFull) {
+      std::lock_guard<std::mutex> res(res_mu_);
+      const ZC cond = zr.cond();  // stable under res_mu_
+      if (cond != ZC::kFull) {
+        SetCond(t.zone, cond, ZC::kFull);
+        if (profile().full_wp_after_write == FullWritePointer::kZoneEnd) zr.set_wp(ZoneLen(t.zone));
+      }
+      Notify(t.zone);
+      return data;
+    }
+  }
+  Notify(t.zone);
+  return data;
+}
+
 // ---- zone management ----
 
 Status Engine::ZoneOpLocked(uint32_t z, ZoneOp op) {
@@ -524,6 +667,8 @@ Status Engine::ZoneOpLocked(uint32_t z, ZoneOp op) {
       break;
     case ZoneOp::kReset:
       if (cond == ZC::kEmpty) return Status::Ok();
+      if (uint32_t n = zr.inflight.load(std::memory_order_relaxed))
+        return Error(EBUSY, "zone {} has {} queued writes in flight: reap them before the reset", z, n);
       // A persistent backing makes the reset durable here (the EMPTY record, synced): if it
       // cannot, the reset fails with the zone unchanged, or a power cut would undo a reset that
       // was acknowledged.

@@ -70,6 +70,16 @@ struct ZoneState {
   uint64_t data_end;
 };
 
+// A write accepted by Engine::BeginWrite whose data the caller moves itself (the persistent
+// device's queue, persist_queue.cc), then hands back to Engine::EndWrite exactly once.
+struct WriteTicket {
+  uint32_t zone = 0;
+  uint64_t rel = 0;       // offset in the zone
+  uint64_t len = 0;
+  uint64_t offset = 0;    // device offset of the data (an append's result)
+  bool tracked = false;   // a sequential zone: EndWrite accounts it
+};
+
 class Engine {
  public:
   // Builds the device; `backing` may be null (memory).
@@ -89,6 +99,22 @@ class Engine {
   Status ZoneMgmt(ZoneOp op, uint64_t offset, uint64_t len);
   Status ResetAll();
   Status Flush();
+
+  // Queued writes (a persistent backing only). BeginWrite checks a write or append against the
+  // zone as every write accepted before it left the zone (condition, write pointer, capacity,
+  // resources) and moves the write pointer past it at once: writes and appends to one zone take
+  // consecutive offsets in the order they are begun, while their data moves in parallel. The
+  // zone's data_end (and so what reads return and what the backing persists) advances only over
+  // the completed prefix; a zone filled by queued writes becomes FULL when the last of them
+  // completes. A data write that fails makes every later write of the zone still in flight fail
+  // too, refuses new ones with EIO until they are all back, then sets the write pointer back to
+  // the end of the completed prefix. A reset of a zone with queued writes in flight is refused
+  // (EBUSY). Only a request inside one conventional or sequential-write-required zone can be
+  // queued (Queueable); the rest go through Write/Append.
+  bool Queueable(uint64_t offset, size_t len) const;
+  Result<WriteTicket> BeginWrite(uint64_t offset, size_t len, bool append);
+  // `data` is the outcome of moving the ticket's data; returns the request's status.
+  Status EndWrite(const WriteTicket& t, Status data);
 
   // Current state of one zone (tests and persistence).
   ZoneState GetZoneState(uint32_t zone) const;
@@ -111,6 +137,8 @@ class Engine {
   Status WritePiece(uint32_t z, uint64_t rel, const uint8_t* src, uint64_t len, bool append,
                     uint64_t* written_at);
   Status ReadPiece(uint32_t z, uint64_t rel, uint8_t* dst, uint64_t len);
+  // BeginWrite for zone z with zr.mu held (lk); may take res_mu_.
+  Result<WriteTicket> BeginLocked(uint32_t z, uint64_t rel, uint64_t len, bool append);
   Status ZoneOpLocked(uint32_t z, ZoneOp op);
   // Resource accounting, under res_mu_.
   Status AcquireOpen(uint32_t z, ZoneCondition from, bool explicit_open);

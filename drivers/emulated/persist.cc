@@ -1,8 +1,5 @@
 #include "persist.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -13,7 +10,7 @@
 #include <vector>
 
 #include "emulated.h"
-#include "file/file.h"
+#include "persist_queue.h"
 
 namespace zbl::emulated {
 namespace {
@@ -220,10 +217,6 @@ bool DecodeRecord(const uint8_t* p, Record* r) {
 
 // ---- the backing: data and metadata in the child ----
 
-// Set by PersistentNode around zone management: where DiscardZone reports a reset it could not
-// make durable.
-thread_local Status* t_reset_error = nullptr;
-
 class Backing final : public EngineBacking {
  public:
   Backing(Node& child, const Header& h, std::string image)
@@ -311,9 +304,11 @@ class Backing final : public EngineBacking {
     m.dirty.store(true, std::memory_order_release);
   }
 
-  // The reset must be durable before the hole is punched and new data lands in the zone.
-  // The engine does not fail a reset for this call's error, so a reset that could not be made
-  // durable is reported through t_reset_error to the node, which fails the request.
+  // The reset must be durable before the hole is punched and new data lands in the zone; an
+  // error here fails the reset with the zone unchanged (the engine checks). Once the EMPTY
+  // record is durable, the hole is only space given back: a child that cannot discard keeps
+  // the old bytes (never read: the zone's data ends at 0), and a failed discard is counted
+  // and shown by `info`, not a failed reset.
   Status DiscardZone(uint32_t zone, uint64_t offset, uint64_t len) override {
     {
       std::lock_guard<std::mutex> meta(meta_mu_);
@@ -336,29 +331,52 @@ class Backing final : public EngineBacking {
         m.seq = before_seq;
         SetMeta(m, before);
         m.dirty.store(true, std::memory_order_release);
-        if (t_reset_error && t_reset_error->ok()) {
-          *t_reset_error = st.Annotate(fmt::format("persisting the reset of zone {}", zone));
-        }
-        return st;  // no hole: the old record may still be the durable one
+        // No hole: the old record may still be the durable one.
+        return st.Annotate(fmt::format("persisting the reset of zone {}", zone));
       }
     }
-    Status st = file::Discard(child_, h_.data_offset + offset, len);
-    return st.code() == ENOTSUP ? Status::Ok() : st;
+    if (!discard_) {
+      return Status::Ok();
+    }
+    Status st = child_.Discard(h_.data_offset + offset, len);
+    if (!st.ok()) {
+      std::lock_guard<std::mutex> lk(discard_mu_);
+      ++discard_failures_;
+      discard_error_ = st.ToString();
+    }
+    return Status::Ok();
+  }
+
+  // What a reset does with the zone's data in the child, for `info`.
+  std::string ResetNote() const {
+    if (!discard_) {
+      return fmt::format("data left in the image (the '{}' child cannot discard)",
+                         child_.driver_name());
+    }
+    std::lock_guard<std::mutex> lk(discard_mu_);
+    if (discard_failures_ == 0) {
+      return fmt::format("the zone's data is discarded in the '{}' child (hole punched)",
+                         child_.driver_name());
+    }
+    return fmt::format("discard in the '{}' child failed {} times (last: {}); data left in place",
+                       child_.driver_name(), discard_failures_, discard_error_);
   }
 
   Status Flush() override {
     std::lock_guard<std::mutex> meta(meta_mu_);
-    // Snapshot first: a snapshot's data was written before it, so the data sync covers it.
+    // Snapshot first, values included: each value was set after its data was written, so the
+    // data sync below covers it. (A value read after the sync could describe data written
+    // meanwhile and not yet synced; queued writes complete while a flush runs.)
     snap_.clear();
     for (uint32_t z = 0; z < h_.nr_zones; ++z) {
       if (zm_[z].dirty.load(std::memory_order_acquire) && zm_[z].dirty.exchange(false)) {
-        snap_.push_back(z);
+        snap_.emplace_back(z, GetMeta(zm_[z]));
       }
     }
     Status st = child_.Flush();
     if (st.ok() && !snap_.empty()) {
-      for (uint32_t z : snap_) {
-        StageRecord(z);
+      for (const auto& [z, state] : snap_) {
+        StageRecord(z, state);
       }
       st = WriteStaged();
       if (st.ok()) {
@@ -366,8 +384,8 @@ class Backing final : public EngineBacking {
       }
     }
     if (!st.ok()) {
-      for (uint32_t z : snap_) {
-        zm_[z].dirty.store(true, std::memory_order_relaxed);
+      for (const auto& e : snap_) {
+        zm_[e.first].dirty.store(true, std::memory_order_relaxed);
       }
     }
     if (st.ok()) {
@@ -401,15 +419,13 @@ class Backing final : public EngineBacking {
   }
 
   // Encodes zone z's current state as its next record (under meta_mu_ or before sharing).
-  void StageRecord(uint32_t z) {
+  void StageRecord(uint32_t z) { StageRecord(z, GetMeta(zm_[z])); }
+  void StageRecord(uint32_t z, const ZoneState& s) {
     ZoneMeta& m = zm_[z];
     Record r;
-    {
-      std::lock_guard<std::mutex> lk(m.mu);
-      r.cond = m.cond;
-      r.wp = m.wp;
-      r.data_end = m.data_end;
-    }
+    r.cond = s.cond;
+    r.wp = s.wp;
+    r.data_end = s.data_end;
     r.seq = ++m.seq;
     const uint64_t at = (r.seq & 1) * h_.copy_bytes + z * kRecordBytes;
     EncodeRecord(r, meta_.get() + at);
@@ -438,13 +454,17 @@ class Backing final : public EngineBacking {
   }
 
   Node& child_;
+  const bool discard_ = child_.Supports(Cap::kDiscard);
+  mutable std::mutex discard_mu_;
+  uint64_t discard_failures_ = 0;  // under discard_mu_
+  std::string discard_error_;      // under discard_mu_
   const Header h_;
   const std::string image_;
   std::unique_ptr<ZoneMeta[]> zm_;
   std::mutex meta_mu_;  // before any ZoneMeta::mu
   AlignedBuf meta_;     // both copies of the record arrays, as on disk
   std::vector<uint64_t> blocks_;
-  std::vector<uint32_t> snap_;
+  std::vector<std::pair<uint32_t, ZoneState>> snap_;
   uint64_t flushes_ = 0;
 };
 
@@ -465,42 +485,39 @@ class PersistentNode final : public EngineNode {
     return MergeLimits(engine_->limits(), file()->limits(), LimitsMerge::kOwnGeometry);
   }
 
-  // A reset is acknowledged only once its record is durable (see Backing::DiscardZone).
-  Status ZoneMgmt(ZoneOp op, uint64_t offset, uint64_t len) override {
-    return WithResetCheck([&] { return engine_->ZoneMgmt(op, offset, len); });
+  // Its own queue over the child's (persist_queue.h): zones' writes overlap.
+  Result<std::unique_ptr<IoQueue>> CreateQueue(unsigned depth) override {
+    return CreatePersistQueue(*this, *engine_, *file(), backing_->header().data_offset, depth);
   }
-  Status ZoneResetAll() override {
-    return WithResetCheck([&] { return engine_->ResetAll(); });
+
+  // The engine's, with what the image keeps as the child keeps it.
+  Capabilities capabilities() const override {
+    const Capabilities child = file()->capabilities();
+    return EngineNode::capabilities()
+        .With(Cap::kKeepsData, child.Has(Cap::kKeepsData))
+        .With(Cap::kPersistent, child.Has(Cap::kPersistent))
+        .With(Cap::kNativeQueue, child.Has(Cap::kNativeQueue));  // its queue overlaps the child's
   }
 
   void Describe(NodeInfo& info) const override {
-    const EngineConfig& c = engine_->config();
     const Header& h = backing_->header();
-    info.Add("profile", std::string(c.profile->name));
-    info.Add("model", std::string(ToString(c.model)));
-    if (c.model != ZoneModel::kNone) {
-      info.Add("zone capacity",
-               fmt::format("{:#x}", c.zone_capacity ? c.zone_capacity : c.zone_size));
-      info.Add("conventional zones", std::to_string(c.conventional_zones));
-    }
+    DescribeZones(info);
     info.Add("data", fmt::format("persistent image ({}), data at {:#x}",
                                  created_ ? "created" : "reopened", h.data_offset));
     info.Add("metadata",
              fmt::format("2 copies of {} zone records at {:#x}", h.nr_zones, h.meta_offset));
+    info.Add("zone reset", backing_->ResetNote());
+    info.Add("image size", grow_note_);
+    info.Add("queue", "own: writes to different zones in parallel through the child's queue, "
+                      "ordered at the write pointer within a zone");
   }
+
+  void set_grow_note(std::string s) { grow_note_ = std::move(s); }
 
  private:
-  template <typename F>
-  Status WithResetCheck(F op) {
-    Status reset_error;
-    t_reset_error = &reset_error;
-    Status st = op();
-    t_reset_error = nullptr;
-    return st.ok() ? reset_error : st;
-  }
-
   std::unique_ptr<Backing> backing_;
   const bool created_;
+  std::string grow_note_;
 };
 
 constexpr std::string_view kGeometryKeys[] = {
@@ -567,58 +584,37 @@ Status CheckConflicts(const Header& image, const Header& opts,
   return Status::Ok();
 }
 
-Status EnsureSize(Node& child, uint64_t need, std::string_view name) {
-  if (child.limits().size >= need) {
-    return Status::Ok();
+// Grows the child to the image's size when it can; says what happened, for `info`.
+Result<std::string> EnsureSize(Node& child, uint64_t need, std::string_view name) {
+  const uint64_t have = child.limits().size;
+  if (have >= need) {
+    return fmt::format("{} bytes needed, the '{}' child has {}", need, child.driver_name(), have);
   }
-  Status st = file::Resize(child, need);
-  if (st.code() == ENOTSUP) {
-    return Error(ENOSPC, "image {} needs {} bytes; the '{}' child has {}", name, need,
-                 child.driver_name(), child.limits().size);
+  if (!child.Supports(Cap::kResize)) {
+    return Error(ENOSPC, "image {} needs {} bytes; the '{}' child has {} and cannot grow", name,
+                 need, child.driver_name(), have);
   }
-  return st;
+  ZBL_RETURN_IF_ERROR(child.Truncate(need));
+  return fmt::format("grown from {} to {} bytes (the '{}' child resizes)", have, need,
+                     child.driver_name());
 }
 
 bool AllZero(const uint8_t* p, size_t n) {
   return std::all_of(p, p + n, [](uint8_t c) { return c == 0; });
 }
 
-// A missing image file is created empty (then initialised), as null_blk needs no setup either.
-Status CreateMissingFile(const Options* co) {
-  if (!co || !co->Has("filename") || *co->GetString("driver", "") != "file") {
-    return Status::Ok();
-  }
-  auto ro = co->GetBool("read-only", false);
-  if (!ro.ok() || *ro) {
-    return Status::Ok();  // the child reports it
-  }
-  const std::string path = *co->GetString("filename", "");
-  if (path.empty()) {
-    return Status::Ok();
-  }
-  int fd = open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
-  if (fd >= 0) {
-    close(fd);
-  } else if (errno != EEXIST && errno != ENOENT) {
-    return ErrnoStatus(errno, fmt::format("creating the image file '{}'", path));
-  }
-  return Status::Ok();  // ENOENT (no directory): the child names the path
-}
-
 }  // namespace
 
 Result<std::unique_ptr<Node>> OpenPersistent(OpenContext& ctx, const DriverSpec& spec) {
   Options& o = ctx.options();
-  ZBL_RETURN_IF_ERROR(CreateMissingFile(o.Child("file")));
-  auto child = ctx.OpenChild("file", true);
+  // A missing image file is created (then initialised), as null_blk needs no setup either.
+  auto child = ctx.OpenChild("file", true, OpenFlags{.create = true});
   if (!child.ok()) {
     return child.status();
   }
   Node& c = **child;
-  std::string name = fmt::format("'{}'", c.driver_name());
-  if (const Options* co = o.Child("file"); co && co->Has("filename")) {
-    name = "'" + *co->GetString("filename", "") + "'";
-  }
+  const std::string where = c.filename();
+  const std::string name = fmt::format("'{}'", where.empty() ? c.driver_name() : where);
 
   AlignedBuf hb = AllocAligned(kHeaderBytes);
   if (!hb) {
@@ -658,7 +654,10 @@ Result<std::unique_ptr<Node>> OpenPersistent(OpenContext& ctx, const DriverSpec&
     return Error(EINVAL, "{}: block-size {} is not a multiple of the child's {}-byte alignment",
                  o.context(), cfg->block_size, align);
   }
-  ZBL_RETURN_IF_ERROR(EnsureSize(c, want.image_bytes(), name).Annotate(o.context()));
+  auto grown = EnsureSize(c, want.image_bytes(), name);
+  if (!grown.ok()) {
+    return grown.status().Annotate(o.context());
+  }
 
   auto backing = std::make_unique<Backing>(c, want, name);
   ZBL_RETURN_IF_ERROR(backing->Init());
@@ -673,6 +672,7 @@ Result<std::unique_ptr<Node>> OpenPersistent(OpenContext& ctx, const DriverSpec&
   }
   auto node =
       std::make_unique<PersistentNode>(spec, std::move(*engine), std::move(backing), !existing);
+  node->set_grow_note(std::move(*grown));
   node->AddChild("file", std::move(*child));
   return std::unique_ptr<Node>(std::move(node));
 }

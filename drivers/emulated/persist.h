@@ -13,9 +13,10 @@
 //   [data_offset, +size) data: device offset x is image offset data_offset + x; data_offset is
 //                        rounded up to 1 MiB.
 //
-// Creating vs reopening: a missing image file of a `file` child is created; a child whose
-// first 4 KiB are zeros (an empty file) is initialised (grown with ftruncate when it is a
-// `file`); a valid header is reopened; anything else is refused (EINVAL: not an image, nothing
+// Creating vs reopening: the child is opened with OpenFlags::create, so a missing image file
+// is created (by a `file` leaf, also under filters); a child whose first 4 KiB are zeros (an
+// empty file) is initialised, grown to the image's size when the child declares Cap::kResize
+// (else it must be large enough: ENOSPC); a valid header is reopened; anything else is refused (EINVAL: not an image, nothing
 // overwritten). Reopening takes the image's geometry for every geometry option not given; a given
 // option that differs is an EINVAL naming it ("image was created with zone-size 64M, options say
 // 32M"). Fault injection (read-only-zones, offline-zones) is per open, not persisted.
@@ -25,11 +26,15 @@
 //  - data is written to the child before the metadata that covers it;
 //  - write pointers are persisted lazily: a write only updates memory; Flush() snapshots the
 //    changed zones, syncs the data (child Flush), writes their records, and syncs again;
-//  - a reset writes the zone's EMPTY record and syncs it before punching the zone's hole
-//    (FALLOC_FL_PUNCH_HOLE on a `file`, BLKDISCARD on a `host_device`) and before new data;
+//  - a reset writes the zone's EMPTY record and syncs it before discarding the zone's data in
+//    the child (when the child declares Cap::kDiscard: a hole in a `file`, BLKDISCARD on a
+//    `host_device`, through any filter) and before new data; `info` says which;
 //  - other unflushed state (writes, open/close/finish) may be lost in a crash: the zone comes
 //    back as of the last flush, which its data covers.
 // Torn metadata sectors on power loss fall back to the record's other copy (the previous flush).
+// Queued I/O (CreateQueue, persist_queue.h) keeps all of this with requests in flight: a record
+// is made from the zone's completed data (data_end), never from a write pointer accepted ahead
+// of its data, and a flush covers the writes completed before it.
 #pragma once
 
 #include <memory>

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -279,6 +280,81 @@ TEST_F(PersistTest, ResetPunchesAHole) {
   EXPECT_EQ((*again->ReportZones(3 * kZone, 1))[0].condition, ZoneCondition::kEmpty);
 }
 
+// Over any child that can discard and resize (filters and raw in between), the image is created,
+// grown and its reset zones punched, as over the file itself; `info` says so.
+TEST_F(PersistTest, OverAnyChildThatCanTheImageGrowsAndResetsPunchHoles) {
+  if (!PunchHoleWorks(dir_.path())) {
+    GTEST_SKIP() << "the file system of " << dir_.path() << " cannot punch holes";
+  }
+  const std::string file = "driver=file,filename=" + img_;
+  for (const std::string& child :
+       {std::string("file.driver=raw,file.file.driver=file,file.file.filename=" + img_),
+        std::string("file.driver=blkdebug,file.file.driver=file,file.file.filename=" + img_),
+        std::string("file.driver=powercut,file.file.driver=file,file.file.filename=" + img_),
+        std::string("file.driver=raw,file.file.driver=blkdebug,file.file.file.driver=file,"
+                    "file.file.file.filename=" + img_)}) {
+    SCOPED_TRACE(child);
+    std::remove(img_.c_str());
+    auto b = Backend::Open("driver=emulated," + child + kGeometry);
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    const std::string info = (*b)->Describe();
+    EXPECT_NE(info.find("grown from 0 to"), std::string::npos) << info;
+    EXPECT_NE(info.find("hole punched"), std::string::npos) << info;
+    Write(**b, 3 * kZone, kZone);
+    ASSERT_TRUE((*b)->Flush().ok());
+    struct stat full {
+    }, reset{};
+    ASSERT_EQ(stat(img_.c_str(), &full), 0);
+    ASSERT_TRUE((*b)->ZoneMgmt(ZoneOp::kReset, 3 * kZone, kZone).ok());
+    ASSERT_TRUE((*b)->Flush().ok());
+    ASSERT_EQ(stat(img_.c_str(), &reset), 0);
+    EXPECT_LE(reset.st_blocks + (kZone / 512) / 2, full.st_blocks)
+        << "blocks before " << full.st_blocks << ", after " << reset.st_blocks;
+  }
+}
+
+// A child that cannot discard keeps the reset zone's old bytes (never read) and `info` says
+// so; one that cannot grow is refused with ENOSPC naming it.
+TEST_F(PersistTest, ChildWithoutDiscardOrResizeIsSaidSo) {
+  auto b = Backend::Open("driver=emulated,file.driver=emulated,file.model=none,file.size=32M" +
+                         kGeometry);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  const std::string info = (*b)->Describe();
+  EXPECT_NE(info.find("data left in the image (the 'emulated' child cannot discard)"),
+            std::string::npos)
+      << info;
+  Write(**b, 3 * kZone, kZone);
+  ASSERT_TRUE((*b)->ZoneMgmt(ZoneOp::kReset, 3 * kZone, kZone).ok());
+  EXPECT_EQ((*(*b)->ReportZones(3 * kZone, 1))[0].condition, ZoneCondition::kEmpty);
+  auto small = Backend::Open(
+      "driver=emulated,file.driver=emulated,file.model=none,file.size=4M" + kGeometry);
+  ASSERT_FALSE(small.ok());
+  EXPECT_EQ(small.status().code(), ENOSPC);
+  EXPECT_NE(small.status().message().find("cannot grow"), std::string::npos)
+      << small.status().ToString();
+}
+
+// A reset whose EMPTY record cannot be made durable fails, leaving the zone as it was (the
+// engine fails the reset; no side channel).
+TEST_F(PersistTest, ResetThatCannotBeMadeDurableFailsAndChangesNothing) {
+  auto b = Backend::Open("driver=emulated,file.driver=blkdebug,file.inject-error.0.event=flush,"
+                         "file.inject-error.0.after=1000000,file.file.driver=file,"
+                         "file.file.filename=" +
+                         img_ + kGeometry);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  b->reset();
+  // The flush rule fires from the first flush after the open.
+  auto c = Backend::Open("driver=emulated,file.driver=blkdebug,file.inject-error.0.event=flush,"
+                         "file.file.driver=file,file.file.filename=" + img_);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  Write(**c, 3 * kZone, 64 << 10);
+  const Status st = (*c)->ZoneMgmt(ZoneOp::kReset, 3 * kZone, kZone);
+  EXPECT_EQ(st.code(), EIO) << st.ToString();
+  const Zone z = (*(*c)->ReportZones(3 * kZone, 1))[0];
+  EXPECT_EQ(z.condition, ZoneCondition::kImplicitOpen);
+  EXPECT_EQ(z.write_pointer, 3 * kZone + (64 << 10));
+}
+
 TEST_F(PersistTest, ConcurrentWritersAndFlushes) {
   {
     auto b = Open();
@@ -373,7 +449,7 @@ struct Child {
   int out = -1;
 };
 
-Child Spawn(const std::string& opts, uint64_t seed) {
+Child Spawn(const std::string& opts, uint64_t seed, unsigned qd) {
   int p[2];
   if (pipe(p) != 0) {
     return {};
@@ -383,9 +459,14 @@ Child Spawn(const std::string& opts, uint64_t seed) {
     dup2(p[1], 1);
     close(p[0]);
     close(p[1]);
-    const std::string s = std::to_string(seed);
-    execl(ZBL_PERSIST_WRITER, ZBL_PERSIST_WRITER, opts.c_str(), s.c_str(),
-          static_cast<char*>(nullptr));
+    const std::string s = std::to_string(seed), q = std::to_string(qd);
+    if (qd > 0) {
+      execl(ZBL_PERSIST_WRITER, ZBL_PERSIST_WRITER, opts.c_str(), s.c_str(), q.c_str(),
+            static_cast<char*>(nullptr));
+    } else {
+      execl(ZBL_PERSIST_WRITER, ZBL_PERSIST_WRITER, opts.c_str(), s.c_str(),
+            static_cast<char*>(nullptr));
+    }
     _exit(127);
   }
   close(p[1]);
@@ -414,8 +495,9 @@ std::string ReadAll(int fd, std::string s = "") {
   return s;
 }
 
-TEST_F(PersistTest, CrashAtRandomPointsKeepsFlushedWritesAndConsistency) {
-  const std::string opts = Opts(",size=8M,zone-size=1M,conventional-zones=1,max-open-zones=3");
+// qd 0: the writer's synchronous calls; else its queue of that depth (O_DIRECT, so the file's
+// io_uring ring has the writes in flight when the kill comes).
+void CrashTest(const std::string& opts, unsigned qd) {
   std::mt19937_64 rng(::testing::UnitTest::GetInstance()->random_seed());
   std::map<uint64_t, uint64_t> acked;  // zone start -> write pointer acknowledged by a flush
   constexpr int kIterations = 60;
@@ -423,7 +505,7 @@ TEST_F(PersistTest, CrashAtRandomPointsKeepsFlushedWritesAndConsistency) {
   const auto t0 = std::chrono::steady_clock::now();
   for (int it = 0; it < kIterations; ++it) {
     SCOPED_TRACE("iteration " + std::to_string(it));
-    Child r = Spawn(opts, rng());
+    Child r = Spawn(opts, rng(), qd);
     ASSERT_GT(r.pid, 0);
     // Mostly kill once the writer is open (its startup time varies a lot); sometimes earlier,
     // while it may be creating or reopening the image.
@@ -480,10 +562,19 @@ TEST_F(PersistTest, CrashAtRandomPointsKeepsFlushedWritesAndConsistency) {
     }
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  RecordProperty("iterations_with_flushes", with_flushes);
+  ::testing::Test::RecordProperty("iterations_with_flushes", with_flushes);
   EXPECT_GT(with_flushes, kIterations / 4) << "too few runs got as far as a flush to test much";
-  std::printf("crash test: %d iterations (%d with flushes) in %.1f s\n", kIterations, with_flushes,
-              secs);
+  std::printf("crash test (qd %u): %d iterations (%d with flushes) in %.1f s\n", qd, kIterations,
+              with_flushes, secs);
+}
+
+TEST_F(PersistTest, CrashAtRandomPointsKeepsFlushedWritesAndConsistency) {
+  CrashTest(Opts(",size=8M,zone-size=1M,conventional-zones=1,max-open-zones=3"), 0);
+}
+
+TEST_F(PersistTest, CrashWithQueuedWritesInFlightKeepsFlushedWritesAndConsistency) {
+  CrashTest(Opts(",size=8M,zone-size=1M,conventional-zones=1,max-open-zones=3,file.cache.direct=on"),
+            32);
 }
 
 }  // namespace

@@ -9,8 +9,10 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "file_node.h"
 
@@ -84,6 +86,7 @@ Result<std::unique_ptr<Node>> OpenWith(OpenContext& ctx, const DriverSpec& spec,
   if (!cfg.ok()) {
     return cfg.status();
   }
+  cfg->create = ctx.flags().create && !host_device && !cfg->read_only;
   auto node = FileNode::Open(spec, *cfg);
   if (!node.ok()) {
     return node.status().Annotate(o.context());
@@ -115,6 +118,34 @@ const DriverSpec kHostDeviceDriver{
     .options = kOptions,
     .open = OpenHostDevice,
 };
+
+Status CheckSplitWrite(Node& dev, const Limits& l, uint64_t offset, size_t len) {
+  if (!l.zoned() || l.max_transfer == 0 || len <= l.max_transfer)
+    return Status::Ok();
+  const uint64_t zs = l.zone_size, end = offset + len;
+  std::vector<Zone> zones((end - 1) / zs - offset / zs + 1);
+  auto n = dev.ReportZones(offset / zs * zs, zones);
+  if (!n.ok()) return Status::Ok();  // the device judges the write itself
+  for (size_t i = 0; i < *n; ++i) {
+    const Zone& z = zones[i];
+    if (z.type != ZoneType::kSequentialWriteRequired) continue;
+    const uint64_t from = std::max(offset, z.start), to = std::min(end, z.start + z.length);
+    if (from >= to) continue;
+    const uint64_t index = z.start / zs;
+    if (z.condition == ZoneCondition::kFull || z.condition == ZoneCondition::kReadOnly ||
+        z.condition == ZoneCondition::kOffline)
+      return Error(EIO, "write of {} bytes at {} reaches zone {}, which is {}", Hex(len),
+                   Hex(offset), index, ToString(z.condition));
+    if (from != z.write_pointer)
+      return Error(EIO, "write of {} bytes at {}: {} is not the write pointer of zone {} ({})",
+                   Hex(len), Hex(offset), Hex(from), index, Hex(z.write_pointer));
+    if (to > z.start + z.capacity)
+      return Error(EIO, "write of {} bytes at {} runs past the capacity of zone {} ({} bytes)",
+                   Hex(len), Hex(offset), index, Hex(z.capacity));
+  }
+  return Status::Ok();
+}
+
 
 Result<std::unique_ptr<FileNode>> FileNode::Open(const DriverSpec& spec, const FileConfig& cfg) {
   std::unique_ptr<FileNode> n(new FileNode(spec, cfg));
@@ -159,6 +190,15 @@ int FileNode::OpenFile(bool direct) const {
   do {
     fd = open(cfg_.filename.c_str(), flags);
   } while (fd < 0 && errno == EINTR);
+  if (fd < 0 && errno == ENOENT && cfg_.create) {
+    // A missing image is created empty; O_EXCL so that a file made meanwhile is not touched.
+    do {
+      fd = open(cfg_.filename.c_str(), flags | O_CREAT | O_EXCL, 0644);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0 && errno == EEXIST) {
+      return OpenFile(direct);
+    }
+  }
   return fd;
 }
 
@@ -350,6 +390,7 @@ Status FileNode::Write(uint64_t offset, const void* buf, size_t len) {
   if (!zoned()) {
     return Pwrite(buf, len, offset);
   }
+  ZBL_RETURN_IF_ERROR(CheckSplitWrite(*this, limits(), offset, len));
   Status st = Pwrite(buf, len, offset);
   NoteWriteDone(offset, len, st.ok());
   return st;
@@ -371,6 +412,10 @@ Status FileNode::Discard(uint64_t offset, uint64_t len) {
     return RefuseReadOnly("discard");
   }
   if (is_block_) {
+    if (!block_discard_) {
+      return Error(ENOTSUP, "the block device '{}' does not discard (queue/discard_max_bytes 0)",
+                   cfg_.filename);
+    }
     uint64_t range[2] = {offset, len};
     if (ioctl(fd_, BLKDISCARD, range) != 0) {
       return ErrnoStatus(
@@ -386,7 +431,7 @@ Status FileNode::Discard(uint64_t offset, uint64_t len) {
   return Status::Ok();
 }
 
-Status FileNode::Resize(uint64_t size) {
+Status FileNode::Truncate(uint64_t size) {
   if (is_block_) {
     return Error(ENOTSUP, "cannot resize the block device '{}'", cfg_.filename);
   }
@@ -413,6 +458,17 @@ Result<std::unique_ptr<IoQueue>> FileNode::CreateQueue(unsigned depth) {
   return CreateUringQueue(*this, depth);
 }
 
+Capabilities FileNode::capabilities() const {
+  Capabilities c{Cap::kPersistent};
+  c.Set(Cap::kKeepsData, no_data_.empty());
+  c.Set(Cap::kNativeQueue, cfg_.aio == Aio::kIoUring);
+  if (!cfg_.read_only) {
+    c.Set(Cap::kDiscard, !is_block_ || block_discard_);
+    c.Set(Cap::kResize, !is_block_);
+  }
+  return c;
+}
+
 void FileNode::Describe(NodeInfo& info) const {
   info.Add("filename", cfg_.filename);
   info.Add("type", is_block_ ? "block device" : "regular file");
@@ -427,6 +483,10 @@ void FileNode::Describe(NodeInfo& info) const {
   info.Add("read-only", cfg_.read_only ? "on" : "off");
   info.Add("size", fmt::format("{} ({} bytes)", Hex(size_), size_));
   info.Add("logical block size", std::to_string(lbs_));
+  info.Add("capabilities", capabilities().ToString());
+  if (!no_data_.empty()) {
+    info.Add("data", no_data_);
+  }
   if (!is_block_) {
     return;
   }
@@ -439,22 +499,6 @@ void FileNode::Describe(NodeInfo& info) const {
   if (!zbd_vendor_.empty()) {
     info.Add("vendor", zbd_vendor_);
   }
-}
-
-Status Discard(Node& node, uint64_t offset, uint64_t len) {
-  auto* f = dynamic_cast<FileNode*>(&node);
-  if (!f) {
-    return Error(ENOTSUP, "driver '{}' cannot discard", node.driver_name());
-  }
-  return f->Discard(offset, len);
-}
-
-Status Resize(Node& node, uint64_t size) {
-  auto* f = dynamic_cast<FileNode*>(&node);
-  if (!f) {
-    return Error(ENOTSUP, "driver '{}' cannot be resized", node.driver_name());
-  }
-  return f->Resize(size);
 }
 
 }  // namespace zbl::file

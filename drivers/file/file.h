@@ -17,6 +17,11 @@
 // (SCSI's all-ones) reports kInvalidWritePointer. Appends to conventional zones fail
 // with EIO (the backend only lets appends through at a zone start; QEMU would write there).
 //
+// Capabilities: discard (a regular file: FALLOC_FL_PUNCH_HOLE, size kept; a block device whose
+// queue/discard_max_bytes is non-zero: BLKDISCARD), resize (a regular file: ftruncate),
+// native-queue (aio=io_uring), keeps-data (except a kernel null_blk disk with memory_backed=0,
+// found through its configfs item), persistent; none of the writing ones with read-only=on.
+//
 // Thread safety: every Node method may be called from many threads at once.
 #pragma once
 
@@ -53,14 +58,15 @@ struct ZonedGeometry {
 ZonedGeometry ProbeZonedSysfs(const std::string& queue_dir, uint64_t device_size,
                               uint32_t logical_block_size);
 
+// The Linux block layer's split rule, for the drivers that are (or mirror) a Linux zoned block
+// device: host_device and null_blk's user twin. A write longer than `l.max_transfer` reaches a
+// zoned device in pieces, and the pieces before a refused one stay written. Such a write is
+// checked first against the zones it covers (one report of `dev`), so that a write the device
+// would refuse fails with EIO and changes nothing. OK for shorter writes, non-zoned limits, or
+// when the report fails (the device then judges the write itself).
+Status CheckSplitWrite(Node& dev, const Limits& l, uint64_t offset, size_t len);
+
 // True when io_uring_queue_init works on this kernel (probed once per process).
 bool IoUringAvailable();
-
-// Frees [offset, offset+len) of a `file` (punch hole, size kept) or `host_device` (BLKDISCARD)
-// node, reading back zeros. ENOTSUP for other drivers or when the filesystem cannot.
-Status Discard(Node& node, uint64_t offset, uint64_t len);
-// Sets the length of a `file` node's file (ftruncate) and its limits' size (rounded down to
-// the block size). ENOTSUP for other drivers.
-Status Resize(Node& node, uint64_t size);
 
 }  // namespace zbl::file

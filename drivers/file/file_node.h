@@ -19,6 +19,7 @@ struct FileConfig {
   bool read_only = false;
   Aio aio = Aio::kThreads;
   bool host_device = false;
+  bool create = false;  // OpenFlags::create: a missing regular file is created empty
 };
 
 class FileNode final : public Node {
@@ -35,11 +36,11 @@ class FileNode final : public Node {
   Status ZoneMgmt(ZoneOp op, uint64_t offset, uint64_t len) override;
   Status ZoneResetAll() override;
   Result<uint64_t> ZoneAppend(uint64_t zone_offset, const void* buf, size_t len) override;
+  Status Discard(uint64_t offset, uint64_t len) override;
+  Status Truncate(uint64_t size) override;
   Result<std::unique_ptr<IoQueue>> CreateQueue(unsigned depth) override;
+  Capabilities capabilities() const override;
   void Describe(NodeInfo& info) const override;
-
-  Status Discard(uint64_t offset, uint64_t len);
-  Status Resize(uint64_t size);
 
   int fd() const { return fd_; }
   bool zoned() const { return geo_.model != ZoneModel::kNone; }
@@ -47,6 +48,7 @@ class FileNode final : public Node {
   // The write-pointer cache after an asynchronous write (queue completions).
   void NoteWriteDone(uint64_t offset, size_t len, bool ok);
   const std::string& path() const { return cfg_.filename; }
+  std::string filename() const override { return cfg_.filename; }
 
  private:
   FileNode(const DriverSpec& spec, const FileConfig& cfg) : Node(spec), cfg_(cfg) {}
@@ -75,6 +77,8 @@ class FileNode final : public Node {
   uint32_t align_ = 512;
   bool is_block_ = false;
   bool direct_ = false;  // O_DIRECT in effect: cache.direct=on, or forced for a zoned device
+  bool block_discard_ = false;  // a block device with queue/discard_max_bytes > 0
+  std::string no_data_;         // why a block device keeps no data ("" when it does)
   ZonedGeometry geo_;
   std::string zbd_vendor_;
   // One entry per zone: the cached write pointer (absolute bytes; kInvalidWritePointer for

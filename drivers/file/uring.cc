@@ -78,6 +78,9 @@ class UringQueue final : public IoQueue {
     if (req->op != IoRequest::Op::kFlush && req->op != IoRequest::Op::kRead && node_.read_only()) {
       return Error(EROFS, "write refused: '{}' was opened with read-only=on", node_.path());
     }
+    if (req->op == IoRequest::Op::kWrite && node_.zoned()) {
+      ZBL_RETURN_IF_ERROR(CheckSplitWrite(node_, node_.limits(), req->offset, req->len));
+    }
     if (req->op == IoRequest::Op::kAppend || in_memory_) {
       RunNow(req);
       return Status::Ok();

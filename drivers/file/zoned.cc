@@ -10,11 +10,13 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <vector>
 
 #include "file_node.h"
+#include "null_blk/configfs.h"
 
 namespace zbl::file {
 namespace {
@@ -146,6 +148,17 @@ void FileNode::ProbeZoned(const struct stat& st) {
   const bool partition = access((base + "/partition").c_str(), F_OK) == 0;
   const std::string queue = base + (partition ? "/../queue" : "/queue");
   geo_ = ProbeZonedSysfs(queue, size_, lbs_);
+  block_discard_ = ReadNumOr(queue, "discard_max_bytes", 0) > 0;
+  // A kernel null_blk disk without memory backing completes writes and keeps nothing.
+  std::error_code ec;
+  const std::string disk =
+      std::filesystem::canonical(base + (partition ? "/.." : ""), ec).filename().string();
+  if (!ec) {
+    auto mb = null_blk::DiskItemAttr(null_blk::kConfigfsRoot, disk, "memory_backed");
+    if (mb.ok() && *mb == "0") {
+      no_data_ = fmt::format("none kept: kernel null_blk '{}' has memory_backed=0", disk);
+    }
+  }
   if (!zoned()) {
     return;
   }

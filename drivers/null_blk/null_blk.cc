@@ -11,6 +11,7 @@
 
 #include "configfs.h"
 #include "emulated/emulated.h"
+#include "file/file.h"
 #include "params.h"
 
 namespace zbl::null_blk {
@@ -65,6 +66,12 @@ std::string Join(const std::vector<std::string>& v, std::string_view sep) {
   return s;
 }
 
+// max_transfer as host_device reads it from the kernel's disk: queue/max_sectors_kb (whole KiB)
+// in whole logical blocks. The kernel splits at max_sectors; the twin's splits do too.
+uint64_t ReportedMaxTransfer(const Geometry& g) {
+  return g.max_io_bytes / 1024 * 1024 / g.block_size * g.block_size;
+}
+
 // The user twin: the emulated engine with null_blk's profile and the kernel's geometry.
 class UserNode final : public emulated::EngineNode {
  public:
@@ -77,6 +84,9 @@ class UserNode final : public emulated::EngineNode {
   Result<Limits> ComputeLimits() override {
     Limits l = engine_->limits();
     l.max_open_zones = g_.reported_max_open;  // what Linux reports; the engine enforces max_open
+    if (g_.zoned) {
+      l.max_transfer = ReportedMaxTransfer(g_);
+    }
     return l;
   }
 
@@ -124,13 +134,16 @@ class UserNode final : public emulated::EngineNode {
 
   // Linux splits a write into requests of at most max_sectors, and at zone boundaries, and
   // null_blk judges each on its own: a write running past a zone's capacity (or onto a bad
-  // zone) fails with EIO after the fragments before the failing one were written, which
-  // advances the write pointer. The twin splits the same way. (The kernel's exact fragments
+  // zone) fails with EIO after the fragments before the failing one were written. host_device
+  // refuses such a write first, changing nothing (file::CheckSplitWrite), and so does the twin:
+  // through zbl both answer alike. A write that passes the check and still fails (another
+  // thread got to the zone first) is split as the kernel would. (The kernel's exact fragments
   // also depend on how the submitter built its bios; this is the single-bio split.)
   Status Write(uint64_t offset, const void* buf, size_t len) override {
     if (!g_.zoned || len <= g_.max_io_bytes) {
       return engine_->Write(offset, buf, len);
     }
+    ZBL_RETURN_IF_ERROR(file::CheckSplitWrite(*this, limits(), offset, len));
     const auto* src = static_cast<const uint8_t*>(buf);
     // The request completes with the status of its last failing fragment, as the kernel's
     // chained bios do (measured in ci/vm: EOVERFLOW on the first fragment, EIO on later ones
@@ -148,6 +161,10 @@ class UserNode final : public emulated::EngineNode {
       done += n;
     }
     return last;
+  }
+
+  Capabilities capabilities() const override {
+    return EngineNode::capabilities().With(Cap::kZoneAppend, g_.zoned && !g_.append_emulated);
   }
 
   void Describe(NodeInfo& info) const override {
@@ -168,42 +185,27 @@ class UserNode final : public emulated::EngineNode {
   std::string why_;
 };
 
-// The kernel device: a pass-through over its disk, opened with driver=host_device.
-class KernelNode final : public Node {
+// The kernel device: a filter over its disk, opened with driver=host_device (every entry point
+// is FilterNode's).
+class KernelNode final : public FilterNode {
  public:
   KernelNode(std::unique_ptr<ConfigfsItem> item, Params p, Geometry g, std::string why)
-      : Node(kNullBlkDriver),
+      : FilterNode(kNullBlkDriver),
         item_(std::move(item)),
         p_(std::move(p)),
         g_(std::move(g)),
         why_(std::move(why)) {}
 
+  // The disk must be closed before the device is powered off and removed.
   ~KernelNode() override {
-    // The disk must be closed before the device is powered off, and the base class would close
-    // it only after this destructor. The children vector is ours (not a const object), so
-    // clearing it here is well defined.
-    auto& kids =
-        const_cast<std::vector<std::pair<std::string, std::unique_ptr<Node>>>&>(children());
-    kids.clear();
+    CloseChildren();
     item_.reset();
   }
 
-  Result<Limits> ComputeLimits() override {
-    return MergeLimits(Limits{}, file()->limits(), LimitsMerge::kPassThrough);
-  }
-  Status Read(uint64_t o, void* b, size_t n) override { return file()->Read(o, b, n); }
-  Status Write(uint64_t o, const void* b, size_t n) override { return file()->Write(o, b, n); }
-  Status Flush() override { return file()->Flush(); }
-  Result<size_t> ReportZones(uint64_t o, std::span<Zone> z) override {
-    return file()->ReportZones(o, z);
-  }
-  Status ZoneMgmt(ZoneOp op, uint64_t o, uint64_t n) override { return file()->ZoneMgmt(op, o, n); }
-  Status ZoneResetAll() override { return file()->ZoneResetAll(); }
-  Result<uint64_t> ZoneAppend(uint64_t z, const void* b, size_t n) override {
-    return file()->ZoneAppend(z, b, n);
-  }
-  Result<std::unique_ptr<IoQueue>> CreateQueue(unsigned depth) override {
-    return file()->CreateQueue(depth);
+  // The disk's, and no data without memory_backed=1 (whatever configfs root the item is in).
+  Capabilities capabilities() const override {
+    const Capabilities c = FilterNode::capabilities();
+    return c.With(Cap::kKeepsData, c.Has(Cap::kKeepsData) && g_.store_data);
   }
 
   void Describe(NodeInfo& info) const override {
@@ -241,6 +243,7 @@ class KernelNode final : public Node {
       cmp("max open", l.max_open_zones, g_.reported_max_open);
       cmp("max active", l.max_active_zones, g_.max_active);
       cmp("max append", l.max_append_bytes, g_.max_append_bytes);
+      cmp("max transfer", l.max_transfer, ReportedMaxTransfer(g_));
     }
     return diff.empty() ? "matches" : Join(diff, "; ");
   }

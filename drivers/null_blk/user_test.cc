@@ -73,6 +73,20 @@ TEST(NullBlkUser, ZonedDefaultsReportAThousandZonesOf256MAnd512ByteBlocks) {
   EXPECT_EQ(ZoneAt(*b, 0).condition, ZC::kImplicitOpen);
 }
 
+// What the suites read to know whether data checks apply: memory_backed=0 keeps nothing; an
+// emulated append (zone_append_max_sectors=0) is not the device's own.
+TEST(NullBlkUser, CapabilitiesFollowMemoryBackedAndAppend) {
+  auto none = Open("size=16,zoned=1,zone_size=4");
+  auto kept = Open("size=16,zoned=1,zone_size=4,memory_backed=1");
+  auto emul = Open("size=16,zoned=1,zone_size=4,memory_backed=1,zone_append_max_sectors=0");
+  ASSERT_TRUE(none && kept && emul);
+  EXPECT_FALSE(none->capabilities().Has(Cap::kKeepsData));
+  EXPECT_TRUE(kept->capabilities().Has(Cap::kKeepsData));
+  EXPECT_TRUE(kept->capabilities().Has(Cap::kZoneAppend));
+  EXPECT_FALSE(emul->capabilities().Has(Cap::kZoneAppend));
+  EXPECT_FALSE(kept->capabilities().Has(Cap::kPersistent));
+}
+
 TEST(NullBlkUser, NotZonedByDefault) {
   auto b = Open("size=64");
   ASSERT_TRUE(b);
@@ -203,32 +217,42 @@ TEST(NullBlkUser, ReportAfterEachOperation) {
   EXPECT_EQ(*at, z + 4096);
 }
 
-TEST(NullBlkUser, LongWritePastCapacityWritesTheFragmentsThatFit) {
-  // Linux splits at max_sectors (255 sectors by default); the fragments below the capacity
-  // are written, the one crossing it fails, and so does the whole request.
+// A write longer than max_transfer that the kernel would refuse in one of its fragments is
+// refused whole, changing nothing, as zbl's host_device over the kernel disk does
+// (file::CheckSplitWrite): the twin reports the kernel's max_transfer and applies the rule.
+TEST(NullBlkUser, LongWriteTheKernelWouldRefuseChangesNothing) {
   auto b = Open("size=32,zoned=1,zone_size=4,zone_capacity=3,memory_backed=1");
   ASSERT_TRUE(b);
+  EXPECT_EQ(b->limits().max_transfer, 127u * 1024);  // max_sectors 255: max_sectors_kb 127
   auto d = Pattern(3 * kMb + 4096, 9);
-  EXPECT_EQ(b->Write(4 * kMb, d.data(), d.size()).code(), EIO);
-  const uint64_t fragment = uint64_t{255} * 512;
-  const uint64_t fitted = (3 * kMb) / fragment * fragment;
-  Zone z = ZoneAt(*b, 4 * kMb);
-  EXPECT_EQ(z.write_pointer, 4 * kMb + fitted);
-  EXPECT_EQ(z.condition, ZC::kImplicitOpen);
-  std::vector<uint8_t> back(fitted);
-  ASSERT_TRUE(b->Read(4 * kMb, back.data(), back.size()).ok());
-  EXPECT_TRUE(std::equal(back.begin(), back.end(), d.begin()));
-  // A bigger max_sectors makes bigger fragments (capped at 2560 sectors).
-  auto c = Open("size=32,zoned=1,zone_size=4,zone_capacity=3,max_sectors=8192");
-  ASSERT_TRUE(c);
-  EXPECT_EQ(c->Write(4 * kMb, d.data(), d.size()).code(), EIO);
-  EXPECT_EQ(ZoneAt(*c, 4 * kMb).write_pointer, 4 * kMb + uint64_t{2} * 2560 * 512);
-  // A write across a zone boundary: each zone's part is judged on its own.
+  ASSERT_TRUE(b->Write(4 * kMb, d.data(), 8192).ok());
+  struct Case {
+    uint64_t off;
+    size_t len;
+    const char* says;
+  };
+  for (Case c : {Case{4 * kMb + 8192, 3 * kMb, "capacity"},        // past the capacity
+                 Case{4 * kMb + 4096, 256 << 10, "write pointer"},  // behind the write pointer
+                 Case{8 * kMb + 8192, 256 << 10, "write pointer"},  // ahead, in an EMPTY zone
+                 Case{4 * kMb + 8192, 4 * kMb, "capacity"}}) {      // into the next zone
+    const auto before = *b->ReportZones(0, 0);
+    Status st = b->Write(c.off, d.data(), c.len);
+    EXPECT_EQ(st.code(), EIO) << st.ToString();
+    EXPECT_NE(st.message().find(c.says), std::string::npos) << st.message();
+    EXPECT_EQ(*b->ReportZones(0, 0), before) << "a refused write changed zones: " << c.off;
+  }
+  // Writes up to max_transfer are judged by the device alone, as one request.
   auto e = Open("size=32,zoned=1,zone_size=4");
   ASSERT_TRUE(e->Write(4 * kMb, d.data(), 4096).ok());
   EXPECT_EQ(e->Write(4 * kMb - 4096, d.data(), 8192).code(), EIO);  // zone 0 part not at its wp
   EXPECT_EQ(ZoneAt(*e, 0).condition, ZC::kEmpty);
   EXPECT_EQ(ZoneAt(*e, 4 * kMb).write_pointer, 4 * kMb + 4096);
+  // A long write that fits is written whole (in max_sectors fragments).
+  auto c = Open("size=32,zoned=1,zone_size=4,zone_capacity=3,max_sectors=8192,memory_backed=1");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->limits().max_transfer, 1280u * 1024);  // capped at 2560 sectors
+  ASSERT_TRUE(c->Write(4 * kMb, d.data(), 3 * kMb).ok());
+  EXPECT_EQ(ZoneAt(*c, 4 * kMb).condition, ZC::kFull);
 }
 
 TEST(NullBlkUser, WriteNotAtTheWritePointerIsAnIoError) {

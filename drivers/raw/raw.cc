@@ -92,10 +92,11 @@ class WindowQueue final : public IoQueue {
   std::vector<Slot*> free_;
 };
 
-class RawNode final : public Node {
+// A filter that shifts requests by the window's offset; what it does not shift is FilterNode's.
+class RawNode final : public FilterNode {
  public:
   RawNode(uint64_t offset, uint64_t size, bool whole)
-      : Node(kRawDriver), offset_(offset), size_(size), whole_(whole) {}
+      : FilterNode(kRawDriver), offset_(offset), size_(size), whole_(whole) {}
 
   Result<Limits> ComputeLimits() override {
     Limits own;
@@ -108,7 +109,6 @@ class RawNode final : public Node {
   Status Write(uint64_t offset, const void* buf, size_t len) override {
     return file()->Write(offset + offset_, buf, len);
   }
-  Status Flush() override { return file()->Flush(); }
 
   Result<size_t> ReportZones(uint64_t offset, std::span<Zone> zones) override {
     const Limits& l = limits();
@@ -174,6 +174,25 @@ class RawNode final : public Node {
     return *r - offset_;
   }
 
+  Status Discard(uint64_t offset, uint64_t len) override {
+    return file()->Discard(offset + offset_, len);
+  }
+
+  // Only the whole child resizes (a window has a fixed size).
+  Status Truncate(uint64_t size) override {
+    if (!whole_) {
+      return Error(ENOTSUP, "driver 'raw': a window ({} bytes at {}) cannot be resized", size_,
+                   Hex(offset_));
+    }
+    ZBL_RETURN_IF_ERROR(file()->Truncate(size));
+    size_ = file()->limits().size;
+    return RecomputeLimits();
+  }
+
+  Capabilities capabilities() const override {
+    return FilterNode::capabilities().With(Cap::kResize, whole_ && file()->Supports(Cap::kResize));
+  }
+
   Result<std::unique_ptr<IoQueue>> CreateQueue(unsigned depth) override {
     auto inner = file()->CreateQueue(depth);
     if (!inner.ok() || offset_ == 0) {
@@ -189,11 +208,15 @@ class RawNode final : public Node {
 
  private:
   const uint64_t offset_;
-  const uint64_t size_;
+  uint64_t size_;  // changes only by Truncate (at open)
   const bool whole_;
 };
 
 Status CheckWindow(const Options& o, const Limits& c, uint64_t offset, uint64_t size) {
+  // The whole of an empty child (a new image file) is an empty device, as in QEMU.
+  if (offset == 0 && size == 0 && c.size == 0 && !o.Has("size")) {
+    return Status::Ok();
+  }
   if (offset > c.size) {
     return Error(EINVAL, "{}: offset {} is beyond the end of the child ({})", o.context(), offset,
                  c.size);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "zbl/driver.h"
@@ -161,82 +162,19 @@ TEST(Backend, StatsCountRequestsAndErrors) {
   EXPECT_EQ(s.bytes_written, 4096u);
 }
 
-}  // namespace
-}  // namespace zbl
-
-namespace zbl {
-namespace {
-
-// Splits writes into max_transfer pieces applied one by one, as Linux does for a block device:
-// without the backend's check, the pieces before a refused one would stay written.
-const DriverSpec kSplitterSpec{.name = "splitter", .description = "test: splits writes"};
-class Splitter final : public Node {
- public:
-  Splitter(std::unique_ptr<Node> inner, uint64_t piece)
-      : Node(kSplitterSpec), inner_(std::move(inner)), piece_(piece) {}
-  Result<Limits> ComputeLimits() override {
-    Limits l = inner_->limits();
-    l.max_transfer = piece_;
-    return l;
-  }
-  Status Read(uint64_t off, void* buf, size_t len) override { return inner_->Read(off, buf, len); }
-  Status Write(uint64_t off, const void* buf, size_t len) override {
-    Status last = Status::Ok();
-    for (size_t done = 0; done < len; done += piece_) {
-      Status st = inner_->Write(off + done, static_cast<const uint8_t*>(buf) + done,
-                                std::min<size_t>(piece_, len - done));
-      if (!st.ok()) last = st;
-    }
-    return last;
-  }
-  Result<size_t> ReportZones(uint64_t off, std::span<Zone> z) override {
-    return inner_->ReportZones(off, z);
-  }
-
- private:
-  std::unique_ptr<Node> inner_;
-  uint64_t piece_;
-};
-
-std::unique_ptr<Backend> SplitDevice() {
-  auto o = Options::Parse("driver=emulated,size=16M,zone-size=1M,zone-capacity=768k,block-size=4096");
-  EXPECT_TRUE(o.ok());
-  auto inner = OpenNode(*o);
-  EXPECT_TRUE(inner.ok()) << inner.status().ToString();
-  auto node = std::make_unique<Splitter>(std::move(*inner), 64 << 10);
-  auto l = node->ComputeLimits();
-  node->set_limits(*l);
-  auto b = Backend::FromNode(std::move(node));
-  EXPECT_TRUE(b.ok());
-  return std::move(*b);
-}
-
-TEST(BackendSplitWrite, ALongWriteTheDeviceWouldRefuseChangesNothing) {
-  auto b = SplitDevice();
-  std::vector<uint8_t> buf(kZone, 0x5a);
-  ASSERT_TRUE(b->Write(kZone, buf.data(), 8192).ok());
-  const auto before = *b->ReportZones(0, 0);
-  struct Case { uint64_t off; size_t len; const char* says; };
-  for (Case c : {Case{kZone + 8192, 768 << 10, "capacity"},          // past the capacity
-                 Case{kZone + 4096, 256 << 10, "write pointer"},     // behind the write pointer
-                 Case{2 * kZone + 8192, 256 << 10, "write pointer"},  // ahead, in an EMPTY zone
-                 Case{kZone + 8192, kZone, "capacity"}}) {            // into the next zone
-    Status st = b->Write(c.off, buf.data(), c.len);
-    EXPECT_EQ(st.code(), EIO) << st.ToString();
-    EXPECT_NE(st.message().find(c.says), std::string::npos) << st.message();
-    EXPECT_EQ(*b->ReportZones(0, 0), before) << "a refused write changed zones: " << c.off;
-  }
-}
-
-TEST(BackendSplitWrite, ValidLongWritesAndShortOnesReachTheDevice) {
-  auto b = SplitDevice();
-  std::vector<uint8_t> buf(768 << 10, 0x5a);
-  ASSERT_TRUE(b->Write(kZone, buf.data(), 512 << 10).ok());
-  EXPECT_EQ((*b->ReportZones(kZone, 1))[0].write_pointer, kZone + (512 << 10));
-  ASSERT_TRUE(b->Write(kZone + (512 << 10), buf.data(), 256 << 10).ok());
-  EXPECT_EQ((*b->ReportZones(kZone, 1))[0].condition, ZoneCondition::kFull);
-  // A short one goes to the device unchecked; the device refuses it itself.
-  EXPECT_EQ(b->Write(3 * kZone + 4096, buf.data(), 4096).code(), EIO);
+// Counts stay exact when threads share a shard (more threads than shards).
+TEST(Backend, StatsAreExactUnderManyThreads) {
+  auto b = OpenOrDie("driver=emulated,model=none,size=16M");
+  constexpr int kThreads = 24, kEach = 200;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      char buf[4096] = {};
+      for (int i = 0; i < kEach; ++i) EXPECT_TRUE(b->Write(uint64_t(t) * 4096, buf, sizeof buf).ok());
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(b->stats().writes, uint64_t{kThreads} * kEach);
+  EXPECT_EQ(b->stats().bytes_written, uint64_t{kThreads} * kEach * 4096);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "zbl/capabilities.h"
 #include "zbl/limits.h"
 #include "zbl/queue.h"
 #include "zbl/status.h"
@@ -24,6 +25,8 @@ namespace zbl {
 
 class Node;
 
+// Requests and bytes through this backend (exact under many threads: relaxed atomic adds on
+// per-thread shards).
 struct BackendStats {
   uint64_t reads = 0, writes = 0, appends = 0, flushes = 0, reports = 0, zone_ops = 0;
   uint64_t bytes_read = 0, bytes_written = 0;
@@ -42,6 +45,8 @@ class Backend {
   uint64_t size() const { return limits_.size; }
   ZoneModel model() const { return limits_.model; }
   const std::string& option_string() const { return option_string_; }
+  // What the device can do (the root node's capabilities).
+  Capabilities capabilities() const;
 
   Status Read(uint64_t offset, void* buf, size_t len);
   Status Write(uint64_t offset, const void* buf, size_t len);
@@ -70,16 +75,13 @@ class Backend {
   // The driver graph in one line: "raw -> emulated".
   std::string GraphString() const;
   Node& root() { return *root_; }
+  const Node& root() const { return *root_; }
   BackendStats stats() const;
 
   // Request checks, exposed so queues and tests use the same rules.
   Status CheckIo(uint64_t offset, size_t len, std::string_view what) const;
   Status CheckZoneRange(uint64_t offset, uint64_t len, std::string_view what) const;
   Status CheckAppend(uint64_t zone_offset, size_t len) const;
-  // A write longer than max_transfer reaches a zoned device in pieces (Linux splits it), and the
-  // pieces before a refused one stay written. Such a write is checked against the zones it
-  // covers first (one report), so that a write the device would refuse changes nothing.
-  Status CheckSplitWrite(uint64_t offset, size_t len) const;
 
  private:
   explicit Backend(std::unique_ptr<Node> root);

@@ -1,8 +1,10 @@
 // The driver interface: for driver authors. Users open devices through zbl/backend.h.
 //
 // A driver is a DriverSpec (name, description, options it accepts, an open function) listed in
-// drivers/registry.cc. An opened driver is a Node: it implements the I/O and zone operations,
-// owns its children (the primary child is "file") and reports its limits.
+// drivers/registry.cc. An opened driver is a Node: a complete table of entry points (I/O, zone
+// operations, discard, truncate, queues), a declared capability set, its children (the primary
+// child is "file") and its limits. A filter (a node over one child that passes requests on,
+// changing only some) derives from FilterNode, which forwards every entry point to its child.
 //
 // Contracts that hold for every Node method:
 //  - Errors are returned as values; no exception leaves a driver.
@@ -12,6 +14,7 @@
 //  - A failed request changes neither data nor zone state, unless the device itself cannot
 //    promise that (a real device); such drivers say so in their documentation.
 //  - Thread safety: every method may be called from many threads at once.
+//  - No driver downcasts another: what a child can do is its capabilities().
 #pragma once
 
 #include <cstddef>
@@ -23,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "zbl/capabilities.h"
 #include "zbl/limits.h"
 #include "zbl/options.h"
 #include "zbl/queue.h"
@@ -33,6 +37,7 @@ namespace zbl {
 
 class Node;
 class OpenContext;
+
 
 struct OptionSpec {
   std::string_view name;
@@ -83,9 +88,24 @@ class Node {
   // byte offset written. Default: ENOTSUP.
   virtual Result<uint64_t> ZoneAppend(uint64_t zone_offset, const void* buf, size_t len);
 
+  // Frees [offset, offset+len) (block aligned, inside the device): it reads back as zeros.
+  // Default: ENOTSUP. Declared by Cap::kDiscard.
+  virtual Status Discard(uint64_t offset, uint64_t len);
+  // Sets the device's size to `size` (rounded down to the logical block size); on success this
+  // node's limits are current. Default: ENOTSUP. Declared by Cap::kResize.
+  virtual Status Truncate(uint64_t size);
+
   // A queue for asynchronous I/O. Default: a queue that runs each request synchronously in
   // Submit and completes it in Reap (the contract holds, without overlap).
   virtual Result<std::unique_ptr<IoQueue>> CreateQueue(unsigned depth);
+
+  // The file or device this node's data lives in, for messages ("" when none). Filters give
+  // their child's.
+  virtual std::string filename() const { return ""; }
+
+  // What this node can do (see Cap). Default: keeps data, nothing else.
+  virtual Capabilities capabilities() const { return {Cap::kKeepsData}; }
+  bool Supports(Cap c) const { return capabilities().Has(c); }
 
   // This node's own `info` lines (not its children's).
   virtual void Describe(NodeInfo& info) const { (void)info; }
@@ -100,12 +120,19 @@ class Node {
     return children_;
   }
 
-  // Limits as last computed by the framework.
+  // Limits as last computed by the framework (and by Truncate).
   const Limits& limits() const { return limits_; }
   void set_limits(const Limits& l) { limits_ = l; }
   // The option string this node was opened with (its subtree).
   const std::string& options_string() const { return options_string_; }
   void set_options_string(std::string s) { options_string_ = std::move(s); }
+
+ protected:
+  // Closes the children now, for a node whose own teardown must follow theirs (a kernel device
+  // is removed only after its disk is closed). Call it from the destructor only.
+  void CloseChildren() { children_.clear(); }
+  // Recomputes this node's own limits from its children's current ones.
+  Status RecomputeLimits();
 
  private:
   const DriverSpec* spec_;
@@ -114,17 +141,78 @@ class Node {
   std::string options_string_;
 };
 
+// What a filter sees of each request before it goes to the child, in its synchronous entry
+// points and in its queues alike.
+enum class FilterOp : uint8_t {
+  kRead, kWrite, kAppend, kFlush, kReport,
+  kZoneOpen, kZoneClose, kZoneFinish, kZoneReset,  // in ZoneOp order
+  kZoneResetAll, kDiscard, kTruncate,
+};
+std::string_view ToString(FilterOp op);
+
+// A node over one child ("file") that forwards every entry point to it: I/O, zone operations,
+// discard, truncate, queues (the child's, so a filter over io_uring keeps io_uring), limits
+// (pass-through) and capabilities. A filter overrides only what it changes:
+//  - Admit() to refuse requests before they reach the child (error injection); it runs for
+//    the synchronous calls and at queue submission (a refused queued request completes with
+//    the error from Reap, as a device's error would);
+//  - an entry point to change what a request does (a cache); such a filter also overrides
+//    CreateQueue (Node::CreateQueue runs requests through its own entry points) and
+//    capabilities() (dropping kNativeQueue).
+class FilterNode : public Node {
+ public:
+  using Node::Node;
+
+  Result<Limits> ComputeLimits() override;
+  Status Read(uint64_t offset, void* buf, size_t len) override;
+  Status Write(uint64_t offset, const void* buf, size_t len) override;
+  Status Flush() override;
+  Result<size_t> ReportZones(uint64_t offset, std::span<Zone> zones) override;
+  Status ZoneMgmt(ZoneOp op, uint64_t offset, uint64_t len) override;
+  Status ZoneResetAll() override;
+  Result<uint64_t> ZoneAppend(uint64_t zone_offset, const void* buf, size_t len) override;
+  Status Discard(uint64_t offset, uint64_t len) override;
+  Status Truncate(uint64_t size) override;
+  Result<std::unique_ptr<IoQueue>> CreateQueue(unsigned depth) override;
+  Capabilities capabilities() const override;
+  std::string filename() const override { return child().filename(); }
+
+ protected:
+  // OK lets the request through to the child. `len` is the request's range (a zone for an
+  // append, the device from `offset` for a report, the device for flush and reset-all).
+  virtual Status Admit(FilterOp op, uint64_t offset, uint64_t len) {
+    (void)op, (void)offset, (void)len;
+    return Status::Ok();
+  }
+  // The child (a filter is opened with one, as "file").
+  Node& child() const { return *file(); }
+
+ private:
+  friend class FilterQueue;
+};
+
+// What a parent asks of the subtree it opens (passed down through filters).
+struct OpenFlags {
+  // A missing image file is created empty (the emulated device's image); drivers that cannot
+  // create (host_device) ignore it.
+  bool create = false;
+};
+
 // Handed to DriverSpec::open.
 class OpenContext {
  public:
-  explicit OpenContext(Options& options) : options_(options) {}
+  explicit OpenContext(Options& options, OpenFlags flags = {}) : options_(options), flags_(flags) {}
   Options& options() { return options_; }
-  // Opens the child subtree `name` (e.g. "file") with its own "driver" key, limits computed.
-  // Returns a null pointer when the subtree is absent and !required.
-  Result<std::unique_ptr<Node>> OpenChild(std::string_view name, bool required);
+  const OpenFlags& flags() const { return flags_; }
+  // Opens the child subtree `name` (e.g. "file") with its own "driver" key, limits computed,
+  // with this node's flags plus `add`. Returns a null pointer when the subtree is absent and
+  // !required.
+  Result<std::unique_ptr<Node>> OpenChild(std::string_view name, bool required,
+                                          OpenFlags add = {});
 
  private:
   Options& options_;
+  OpenFlags flags_;
 };
 
 // The explicit list of built-in drivers (drivers/registry.cc).
@@ -133,7 +221,7 @@ const DriverSpec* FindDriver(std::string_view name);
 
 // Opens a whole tree: the driver named by options' "driver" key, children first (leaf first),
 // refuses unknown keys, and computes limits bottom-up.
-Result<std::unique_ptr<Node>> OpenNode(Options& options);
+Result<std::unique_ptr<Node>> OpenNode(Options& options, OpenFlags flags = {});
 // Recomputes limits of `node` and its subtree, children first (after a reconfiguration).
 Status RefreshLimits(Node& node);
 
