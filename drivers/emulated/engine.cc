@@ -316,15 +316,23 @@ Status Engine::WritePiece(uint32_t z, uint64_t rel, const uint8_t* src, uint64_t
     return Error(p.err_read_only, "zone {} is {}", z, cond == ZC::kReadOnly ? "read-only" : "offline");
   if (append) rel = wp;
   const bool swr = zr.type == ZoneType::kSequentialWriteRequired;
-  const int violation = append ? p.err_append_violation : p.err_write_violation;
+  // The errno of a refused write: Linux's zone write plug's, when it refuses first, else the
+  // device's (profile.h err_write_plug).
+  auto refused = [&] {
+    if (!p.err_write_plug) return p.err_write_violation;
+    const bool plugged = cond != ZC::kEmpty && cond != ZC::kFull && wp != 0;
+    const uint64_t plug_wp = plugged ? wp : rel;
+    return plug_wp >= cap || rel != plug_wp ? p.err_write_plug : p.err_write_violation;
+  };
   if (swr) {
-    if (cond == ZC::kFull) return Error(violation, "zone {} is full", z);
+    if (cond == ZC::kFull)
+      return Error(append ? p.err_append_full : refused(), "zone {} is full", z);
     if (rel != wp)
-      return Error(p.err_write_violation, "write at {} is not at the write pointer {} of zone {}",
+      return Error(refused(), "write at {} is not at the write pointer {} of zone {}",
                    Hex(start + rel), Hex(start + wp), z);
   }
   if (rel + len > cap)
-    return Error(violation,
+    return Error(append ? p.err_append_violation : refused(),
                  "{} of {} bytes at {} exceeds the capacity of zone {} (ends at {})",
                  append ? "append" : "write", len, Hex(start + rel), z, Hex(start + cap));
 

@@ -124,7 +124,9 @@ TEST(Engine, ConventionalZonesTakeWritesAnywhereAndRefuseManagement) {
   ASSERT_TRUE(b->Write(kZone + 4096, d.data(), d.size()).ok());
   for (ZoneOp op : {ZoneOp::kOpen, ZoneOp::kClose, ZoneOp::kFinish, ZoneOp::kReset})
     EXPECT_EQ(b->ZoneMgmt(op, kZone, kZone).code(), EIO) << ToString(op);
-  EXPECT_EQ(b->ZoneAppend(kZone, d.data(), d.size()).status().code(), EIO);
+  // Refused by the Backend before the engine, as QEMU's block layer does (qemu-io 10:
+  // "zone append failed: Invalid argument" on kernel null_blk and scsi_debug).
+  EXPECT_EQ(b->ZoneAppend(kZone, d.data(), d.size()).status().code(), EINVAL);
   std::vector<uint8_t> back(4096);
   ASSERT_TRUE(b->Read(kZone + 65536, back.data(), back.size()).ok());
   EXPECT_EQ(back, d);
