@@ -64,7 +64,7 @@ run_tool() {  # tool image-opts commands out-file
   "$tool" --image-opts "$opts" "${args[@]}" 2>"$out.err" | filter >"$out" || true
 }
 
-errs() { grep -E 'failed|error|Error' "$1" | tr '\n' ' ' | sed 's/ $//'; }
+errs() { { grep -E 'failed|error|Error' "$1" || true; } | tr '\n' ' ' | sed 's/ $//'; }
 
 # One family: every state through each tool. Devices: REF (qemu-io), HD (zbl-io host_device;
 # the same device as REF when the family has one device), twins.
