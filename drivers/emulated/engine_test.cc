@@ -124,8 +124,15 @@ TEST(Engine, RefusedWritesGiveTheErrnoOfWhoRefusesThem) {
     EXPECT_EQ(write(3, 4 * kB, kB), plug) << "ahead of the wp of a CLOSED zone";
     fill(4, kCap - kB);
     EXPECT_EQ(write(4, kCap - kB, 2 * kB), dev) << "at the wp, past the capacity";
+    // That refusal left Linux no plug for the zone: the next write reaches the device, and
+    // its refusal resyncs a new plug to the write pointer (ci/vm/diff.sh zbc).
+    EXPECT_EQ(write(4, 0, kB), dev) << "behind the wp after a refusal past the capacity";
+    EXPECT_EQ(write(4, 0, kB), plug) << "behind the wp once the plug is back";
     EXPECT_EQ(b->ZoneAppend(4 * kZone, d.data(), 2 * kB).status().code(), dev)
         << "append at the wp, past the capacity";
+    EXPECT_EQ(write(4, 0, kB), dev) << "behind the wp after an append past the capacity";
+    EXPECT_EQ(write(4, kCap - kB, kB), 0) << "at the wp";
+    EXPECT_EQ(write(3, 0, kB), plug) << "zone 3 kept its plug";
     fill(5, kCap);
     EXPECT_EQ(write(5, kCap - kB, kB), dev) << "below the capacity of a FULL zone";
     EXPECT_EQ(write(5, kCap, kB), plug) << "into the gap of a FULL zone";
