@@ -325,13 +325,18 @@ Status Engine::WritePiece(uint32_t z, uint64_t rel, const uint8_t* src, uint64_t
   // device's (profile.h err_write_plug).
   // A write that passes the plug moves the plug's write pointer past it; when the device then
   // refuses it, Linux removes the plug if that pointer reached the capacity, else resyncs it
-  // from the zone report that follows a failed write (measured: ci/vm/diff.sh zbc, a write
-  // behind the write pointer after one that ran past the capacity reaches the device).
+  // from the zone report that follows a failed write. A plug that refuses a write itself is
+  // kept and resynced the same way. (Measured with ci/vm/diff.sh zbc on Linux 6.12.118: after
+  // a refused write past the capacity, a write behind the write pointer reaches the device;
+  // after a further refused write into the gap, the plug refuses one again.)
   auto refused = [&] {
     if (!p.err_write_plug) return p.err_write_violation;
     const bool plugged = cond != ZC::kEmpty && cond != ZC::kFull && wp != 0 && !zr.unplugged;
     const uint64_t plug_wp = plugged ? wp : rel;
-    if (plug_wp >= cap || rel != plug_wp) return p.err_write_plug;
+    if (plug_wp >= cap || rel != plug_wp) {
+      zr.unplugged = false;  // a plug that refused a write is kept, resynced by the report
+      return p.err_write_plug;
+    }
     zr.unplugged = plug_wp + len >= cap;
     return p.err_write_violation;
   };

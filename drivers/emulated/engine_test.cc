@@ -131,6 +131,9 @@ TEST(Engine, RefusedWritesGiveTheErrnoOfWhoRefusesThem) {
     EXPECT_EQ(b->ZoneAppend(4 * kZone, d.data(), 2 * kB).status().code(), dev)
         << "append at the wp, past the capacity";
     EXPECT_EQ(write(4, 0, kB), dev) << "behind the wp after an append past the capacity";
+    EXPECT_EQ(b->ZoneAppend(4 * kZone, d.data(), 2 * kB).status().code(), dev);
+    EXPECT_EQ(write(4, kCap, kB), plug) << "into the gap: a new plug refuses it and stays";
+    EXPECT_EQ(write(4, 0, kB), plug) << "behind the wp after the plug's refusal";
     EXPECT_EQ(write(4, kCap - kB, kB), 0) << "at the wp";
     EXPECT_EQ(write(3, 0, kB), plug) << "zone 3 kept its plug";
     fill(5, kCap);
