@@ -168,8 +168,11 @@ struct Profile {
   // the device's errno stands for both. A zone written since it was last EMPTY or FULL has a
   // plug holding its write pointer: a write elsewhere is the plug's. Any other zone (EMPTY,
   // EXP_OPEN at its start, FULL) gets a new plug at the write's own offset, so the write
-  // reaches the device unless that offset is at or past the capacity. Only SCSI shows it
-  // (scsi_debug: EREMOTEIO from the device, EIO from the plug; ci/vm/errno-cells.sh).
+  // reaches the device unless that offset is at or past the capacity. A write at the plug's
+  // write pointer that the device refuses for running past the capacity leaves the zone with
+  // no plug (Linux removes a plug whose pointer reached the capacity) until the next refused
+  // write resyncs one. Only SCSI shows it (scsi_debug: EREMOTEIO from the device, EIO from
+  // the plug; ci/vm/errno-cells.sh state by state, ci/vm/diff.sh zbc 10,000 ops, no alias).
   int err_write_plug;
   int err_append_violation;    // zone append at the wp running past the capacity (host_device
                                // writes there; the device answers)
