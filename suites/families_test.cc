@@ -29,6 +29,7 @@ TEST_P(Family, ReadUnwritten) { Probe("read_unwritten"); }
 TEST_P(Family, CrossZoneWrite) { Probe("cross_zone_write"); }
 TEST_P(Family, AppendNotZoneStart) { Probe("append_not_zone_start"); }
 TEST_P(Family, WriteViolationErrno) { Probe("write_violation_errno"); }
+TEST_P(Family, WritePlugErrno) { Probe("write_plug_errno"); }
 TEST_P(Family, TransitionErrno) { Probe("transition_errno"); }
 
 ZBL_INSTANTIATE(Family);
@@ -45,6 +46,13 @@ TEST(FamilyTable, EveryCellHasAProbeAndEveryFamilyARow) {
   EXPECT_NE(JudgeVariant("open_full", "changed_to_EMPTY", std::nullopt), "");
   EXPECT_EQ(MatchFamily({{"close_at_start", "closed"}, {"open_full", "error"}}), "zns");
   EXPECT_EQ(MatchFamily({{"close_at_start", "closed"}, {"open_full", "noop"}}), "mixed");
+  // Each errno cell holds the one answer its family gives in that state (ci/vm/errno-cells.sh).
+  EXPECT_NE(JudgeVariant("write_violation_errno", "eio", std::string("zbc")), "");
+  EXPECT_EQ(JudgeVariant("write_violation_errno", "eremoteio", std::string("zbc")), "");
+  EXPECT_NE(JudgeVariant("write_violation_errno", "eremoteio", std::string("null_blk")), "");
+  EXPECT_NE(JudgeVariant("write_plug_errno", "eremoteio", std::string("zbc")), "");
+  for (std::string_view f : kFamilies)
+    EXPECT_NE(JudgeVariant("append_not_zone_start", "eio", std::string(f)), "") << f;
 }
 
 }  // namespace
