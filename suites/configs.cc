@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 
+#include "families.h"
 #include "zbl/driver.h"
 #include "zbl/options.h"
 

@@ -1,5 +1,7 @@
 // Family cells: each cell probed on a fresh device, its variant recorded and judged against the
 // families' table (and the configured family, if any).
+#include <algorithm>
+
 #include "families.h"
 #include "fingerprint.h"
 #include "fixture.h"
@@ -45,6 +47,52 @@ TEST(FamilyTable, EveryCellHasAProbeAndEveryFamilyARow) {
   EXPECT_NE(JudgeVariant("open_full", "changed_to_EMPTY", std::nullopt), "");
   EXPECT_EQ(MatchFamily({{"close_at_start", "closed"}, {"open_full", "error"}}), "zns");
   EXPECT_EQ(MatchFamily({{"close_at_start", "closed"}, {"open_full", "noop"}}), "mixed");
+}
+
+TEST(FamilyTable, KernelVersionsParse) {
+  EXPECT_EQ(ParseLinuxVersion("6.1.0-57-amd64"), LinuxVersion(6, 1, 0));
+  EXPECT_EQ(ParseLinuxVersion("6.12.118+deb12-amd64"), LinuxVersion(6, 12, 118));
+  EXPECT_EQ(ParseLinuxVersion("6.12"), LinuxVersion(6, 12));
+  EXPECT_EQ(ParseLinuxVersion("6.18.44-fc"), LinuxVersion(6, 18, 44));
+  EXPECT_EQ(ParseLinuxVersion("6"), std::nullopt);
+  EXPECT_EQ(ParseLinuxVersion("six.one"), std::nullopt);
+  EXPECT_EQ(ParseLinuxVersion(""), std::nullopt);
+  EXPECT_LT(*ParseLinuxVersion("6.9.12"), LinuxVersion(6, 10));
+  EXPECT_EQ(LinuxVersionString(LinuxVersion(6, 1)), "6.1");
+  EXPECT_EQ(LinuxVersionString(LinuxVersion(6, 12, 118)), "6.12.118");
+}
+
+TEST(FamilyTable, KernelKeyedAnswersNameRealFamiliesAndNonEmptyRanges) {
+  for (const Cell& c : Cells()) {
+    for (const KernelAnswers& k : c.by_kernel) {
+      EXPECT_NE(std::find(std::begin(kFamilies), std::end(kFamilies), k.family), std::end(kFamilies))
+          << c.name << ": " << k.family;
+      EXPECT_TRUE(k.from == 0 || k.before == 0 || k.from < k.before) << c.name;
+      EXPECT_FALSE(k.allowed.empty()) << c.name;
+      EXPECT_FALSE(k.why.empty()) << c.name;
+    }
+  }
+}
+
+// A device is held to its running kernel's answers only: what a ZBC disk answers through 6.12
+// (EIO from the zone write plug) is refused on 6.1, and 6.1's answer is said to be 6.1's.
+TEST(FamilyTable, EachKernelAcceptsOnlyItsOwnAnswers) {
+  const auto zbc = std::optional<std::string>("zbc");
+  const uint32_t k61 = LinuxVersion(6, 1), k612 = LinuxVersion(6, 12, 118);
+  EXPECT_EQ(JudgeVariant("write_violation_errno", "eio", zbc, k612), "");
+  EXPECT_EQ(JudgeVariant("write_violation_errno", "eremoteio", zbc, k612), "");
+  EXPECT_EQ(JudgeVariant("write_violation_errno", "eremoteio", zbc, k61), "");
+  std::string why = JudgeVariant("write_violation_errno", "eio", zbc, k61);
+  EXPECT_NE(why.find("on Linux 6.1"), std::string::npos) << why;
+  EXPECT_NE(why.find("allows eremoteio"), std::string::npos) << why;
+  // zbl's own models answer as the current kernels do.
+  EXPECT_EQ(JudgeVariant("write_violation_errno", "eio", zbc, std::nullopt), "");
+  // Other families are not touched by the zbc range.
+  EXPECT_EQ(JudgeVariant("write_violation_errno", "eio", std::string("null_blk"), k61), "");
+  // A variant only an older kernel shows is still a known variant when no family is given.
+  EXPECT_EQ(JudgeVariant("write_violation_errno", "eremoteio", std::nullopt, k61), "");
+  EXPECT_EQ(MatchFamily({{"write_violation_errno", "eio"}, {"close_empty", "noop"}}, k61), "mixed");
+  EXPECT_EQ(MatchFamily({{"write_violation_errno", "eio"}, {"close_empty", "noop"}}, k612), "zbc");
 }
 
 }  // namespace
