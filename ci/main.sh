@@ -8,6 +8,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ci/deps.sh
+# Builds of several clones share ccache entries (paths are rewritten relative to the clone).
+export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=true
 # ZBL_CMAKE_ARGS: extra configure options (e.g. -DZBL_BUILD_BENCH=OFF).
 # shellcheck disable=SC2086
 cmake --preset default ${ZBL_CMAKE_ARGS:-} >/dev/null
