@@ -155,6 +155,29 @@ TEST_F(BrowserTest, FleetPageDrawsMatrixTotalsChartsAndRegressions) {
   EXPECT_EQ(r.out.find("<b>bold?</b>"), std::string::npos);
 }
 
+// The same device under two kernels: columns per (device, kernel) and the differences view.
+TEST_F(BrowserTest, KernelColumnsAndKernelDifferences) {
+  fs::path page = tmp_.path() / "kernels.html";
+  Generate(Data("kernels/6.12/zbc") + " " + Data("kernels/6.1/zbc"), page);
+  CommandResult r = Chromium(page, "--dump-dom");
+  ASSERT_EQ(r.status, 0);
+  auto data = BodyData(r.out);
+  ASSERT_EQ(data["rendered"], "1") << "page error: " << data["error"];
+  EXPECT_EQ(data["kernels"], "2");
+  EXPECT_EQ(data["columns"], "2");
+  // write_violation_errno (cell), AppendEmulated (pass vs skip), the rule's variant.
+  EXPECT_EQ(data["kernel-changes"], "3");
+  EXPECT_NE(r.out.find("id=\"kernels\""), std::string::npos);
+  EXPECT_NE(r.out.find("Kernel differences"), std::string::npos);
+  EXPECT_NE(r.out.find("<th>6.1.0-57-amd64</th>"), std::string::npos);
+  EXPECT_NE(r.out.find("<th>6.12.118+deb12-amd64</th>"), std::string::npos);
+  EXPECT_NE(r.out.find("pass (write_violation_errno=eremoteio;write_violation_errno=eio)"),
+            std::string::npos);
+  // The matrix names each column group's kernel.
+  EXPECT_NE(r.out.find("class=\"groups kernels\""), std::string::npos);
+  EXPECT_EQ(r.out.find("CloseEmpty</td>"), std::string::npos);  // agrees: not listed
+}
+
 TEST_F(BrowserTest, ScreenshotIsNotBlank) {
   fs::path page = tmp_.path() / "single.html";
   Generate("--title 'zbl nullblk' " + Data("fleet/nullblk"), page);
