@@ -11,7 +11,7 @@ namespace {
 
 using nlohmann::json;
 
-TestResult Test(const std::string& config, const std::string& rule, Outcome o,
+TestResult MakeTest(const std::string& config, const std::string& rule, Outcome o,
                 const std::string& variant = "", const std::string& message = "") {
   TestResult t;
   t.suite = "Families";
@@ -31,11 +31,11 @@ Source Device(const std::string& dir, const std::string& kernel, const std::stri
   s.env.kernel = kernel;
   DeviceConfig& c = s.Config("user_device");
   c.fingerprint = {{"write_violation_errno", wv_errno}, {"close_empty", "noop"}};
-  s.tests.push_back(Test("user_device", "WriteViolationErrno", Outcome::kPass,
+  s.tests.push_back(MakeTest("user_device", "WriteViolationErrno", Outcome::kPass,
                          "write_violation_errno=" + wv_errno));
-  s.tests.push_back(Test("user_device", "AppendEmulated", append_outcome, "",
+  s.tests.push_back(MakeTest("user_device", "AppendEmulated", append_outcome, "",
                          append_outcome == Outcome::kSkip ? "no zone append\nsecond line" : ""));
-  s.tests.push_back(Test("user_device", "CloseEmpty", Outcome::kPass));
+  s.tests.push_back(MakeTest("user_device", "CloseEmpty", Outcome::kPass));
   return s;
 }
 
@@ -80,7 +80,7 @@ TEST(KernelView, ARuleOnlyOneKernelRanIsAbsentOnTheOther) {
       Device("a/6.12/nullb", "6.12.118+deb12-amd64", "eio", Outcome::kPass),
       Device("a/6.1/nullb", "6.1.0-57-amd64", "eio", Outcome::kPass),
   };
-  sources[0].tests.push_back(Test("user_device", "ZonedUblk", Outcome::kPass));
+  sources[0].tests.push_back(MakeTest("user_device", "ZonedUblk", Outcome::kPass));
   json ch = KernelView(sources)["changes"];
   ASSERT_EQ(ch.size(), 1u) << ch.dump(1);
   EXPECT_EQ(ch[0]["name"], "ZonedUblk");
