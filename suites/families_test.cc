@@ -31,6 +31,7 @@ TEST_P(Family, ReadUnwritten) { Probe("read_unwritten"); }
 TEST_P(Family, CrossZoneWrite) { Probe("cross_zone_write"); }
 TEST_P(Family, AppendNotZoneStart) { Probe("append_not_zone_start"); }
 TEST_P(Family, WriteViolationErrno) { Probe("write_violation_errno"); }
+TEST_P(Family, WritePlugErrno) { Probe("write_plug_errno"); }
 TEST_P(Family, TransitionErrno) { Probe("transition_errno"); }
 
 ZBL_INSTANTIATE(Family);
@@ -47,6 +48,13 @@ TEST(FamilyTable, EveryCellHasAProbeAndEveryFamilyARow) {
   EXPECT_NE(JudgeVariant("open_full", "changed_to_EMPTY", std::nullopt), "");
   EXPECT_EQ(MatchFamily({{"close_at_start", "closed"}, {"open_full", "error"}}), "zns");
   EXPECT_EQ(MatchFamily({{"close_at_start", "closed"}, {"open_full", "noop"}}), "mixed");
+  // Each errno cell holds the one answer its family gives in that state (ci/vm/errno-cells.sh).
+  EXPECT_NE(JudgeVariant("write_violation_errno", "eio", std::string("zbc")), "");
+  EXPECT_EQ(JudgeVariant("write_violation_errno", "eremoteio", std::string("zbc")), "");
+  EXPECT_NE(JudgeVariant("write_violation_errno", "eremoteio", std::string("null_blk")), "");
+  EXPECT_NE(JudgeVariant("write_plug_errno", "eremoteio", std::string("zbc")), "");
+  for (std::string_view f : kFamilies)
+    EXPECT_NE(JudgeVariant("append_not_zone_start", "eio", std::string(f)), "") << f;
 }
 
 TEST(FamilyTable, KernelVersionsParse) {
@@ -74,25 +82,32 @@ TEST(FamilyTable, KernelKeyedAnswersNameRealFamiliesAndNonEmptyRanges) {
   }
 }
 
-// A device is held to its running kernel's answers only: what a ZBC disk answers through 6.12
-// (EIO from the zone write plug) is refused on 6.1, and 6.1's answer is said to be 6.1's.
+// A device is held to its running kernel's answers only: a write Linux 6.12's zone write plug
+// refuses gives EIO there; on 6.1 (no plug) the ZBC disk itself refuses it with EREMOTEIO. Each
+// kernel refuses the other's answer and says which kernel's answers it applied.
 TEST(FamilyTable, EachKernelAcceptsOnlyItsOwnAnswers) {
   const auto zbc = std::optional<std::string>("zbc");
   const uint32_t k61 = LinuxVersion(6, 1), k612 = LinuxVersion(6, 12, 118);
-  EXPECT_EQ(JudgeVariant("write_violation_errno", "eio", zbc, k612), "");
-  EXPECT_EQ(JudgeVariant("write_violation_errno", "eremoteio", zbc, k612), "");
-  EXPECT_EQ(JudgeVariant("write_violation_errno", "eremoteio", zbc, k61), "");
-  std::string why = JudgeVariant("write_violation_errno", "eio", zbc, k61);
+  EXPECT_EQ(JudgeVariant("write_plug_errno", "eio", zbc, k612), "");
+  EXPECT_EQ(JudgeVariant("write_plug_errno", "eremoteio", zbc, k61), "");
+  std::string why = JudgeVariant("write_plug_errno", "eio", zbc, k61);
   EXPECT_NE(why.find("on Linux 6.1"), std::string::npos) << why;
   EXPECT_NE(why.find("allows eremoteio"), std::string::npos) << why;
+  why = JudgeVariant("write_plug_errno", "eremoteio", zbc, k612);
+  EXPECT_NE(why.find("on Linux 6.12.118"), std::string::npos) << why;
+  EXPECT_NE(why.find("allows eio"), std::string::npos) << why;
+  // The range ends before 6.10, where zone write plugging arrived.
+  EXPECT_NE(JudgeVariant("write_plug_errno", "eremoteio", zbc, LinuxVersion(6, 10)), "");
+  EXPECT_EQ(JudgeVariant("write_plug_errno", "eremoteio", zbc, LinuxVersion(6, 9, 12)), "");
   // zbl's own models answer as the current kernels do.
-  EXPECT_EQ(JudgeVariant("write_violation_errno", "eio", zbc, std::nullopt), "");
+  EXPECT_EQ(JudgeVariant("write_plug_errno", "eio", zbc, std::nullopt), "");
+  EXPECT_NE(JudgeVariant("write_plug_errno", "eremoteio", zbc, std::nullopt), "");
   // Other families are not touched by the zbc range.
-  EXPECT_EQ(JudgeVariant("write_violation_errno", "eio", std::string("null_blk"), k61), "");
+  EXPECT_EQ(JudgeVariant("write_plug_errno", "eio", std::string("null_blk"), k61), "");
   // A variant only an older kernel shows is still a known variant when no family is given.
-  EXPECT_EQ(JudgeVariant("write_violation_errno", "eremoteio", std::nullopt, k61), "");
-  EXPECT_EQ(MatchFamily({{"write_violation_errno", "eio"}, {"close_empty", "noop"}}, k61), "mixed");
-  EXPECT_EQ(MatchFamily({{"write_violation_errno", "eio"}, {"close_empty", "noop"}}, k612), "zbc");
+  EXPECT_EQ(JudgeVariant("write_plug_errno", "eremoteio", std::nullopt, k612), "");
+  EXPECT_EQ(MatchFamily({{"write_plug_errno", "eremoteio"}, {"close_empty", "noop"}}, k61), "zbc");
+  EXPECT_EQ(MatchFamily({{"write_plug_errno", "eremoteio"}, {"close_empty", "noop"}}, k612), "mixed");
 }
 
 }  // namespace

@@ -241,6 +241,14 @@ ProbeResult WriteViolationErrno(Backend& d) {
   });
 }
 
+ProbeResult WritePlugErrno(Backend& d) {
+  return WithCtx(d, 1, [](Ctx& c) {
+    if (Status st = c.Write(c.Start(c.seq[0]), c.wb); !st.ok()) return Fail("write", st);
+    Status st = c.Write(c.Start(c.seq[0]) + 2 * c.wb, c.wb);
+    return Got(st.ok() ? "accepted" : ErrnoVariant(st.code()));
+  });
+}
+
 ProbeResult TransitionErrno(Backend& d) {
   return WithCtx(d, 1, [](Ctx& c) {
     // Open and close of FULL and close of EMPTY are the family-dependent ones; the first that
@@ -273,6 +281,7 @@ const std::vector<Probe>& Probes() {
       {"cross_zone_write", CrossZoneWrite},
       {"append_not_zone_start", AppendNotZoneStart},
       {"write_violation_errno", WriteViolationErrno},
+      {"write_plug_errno", WritePlugErrno},
       {"transition_errno", TransitionErrno},
       {"active_limit", ActiveLimit},
   };

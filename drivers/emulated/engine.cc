@@ -36,6 +36,11 @@ struct alignas(64) Engine::ZoneRt {
   uint64_t data_len = 0;    // bytes mapped at data
   ZoneType type = ZoneType::kConventional;
   uint64_t open_seq = 0;  // under res_mu_: when it last became implicitly open
+  // Under mu. Linux holds no zone write plug for this zone although it has been written (a
+  // refused write at the write pointer ran past the capacity, which moved the plug's write
+  // pointer past it and removed the plug; or the zone was restored after a power cycle).
+  // Matters only for profiles with err_write_plug, in zones neither EMPTY nor FULL.
+  bool unplugged = false;
 
   ZC cond() const { return CondOf(state.load(std::memory_order_acquire)); }
   uint64_t wp() const { return WpOf(state.load(std::memory_order_acquire)); }
@@ -316,15 +321,35 @@ Status Engine::WritePiece(uint32_t z, uint64_t rel, const uint8_t* src, uint64_t
     return Error(p.err_read_only, "zone {} is {}", z, cond == ZC::kReadOnly ? "read-only" : "offline");
   if (append) rel = wp;
   const bool swr = zr.type == ZoneType::kSequentialWriteRequired;
-  const int violation = append ? p.err_append_violation : p.err_write_violation;
+  // The errno of a refused write: Linux's zone write plug's, when it refuses first, else the
+  // device's (profile.h err_write_plug).
+  // A write that passes the plug moves the plug's write pointer past it; when the device then
+  // refuses it, Linux removes the plug if that pointer reached the capacity, else resyncs it
+  // from the zone report that follows a failed write. A plug that refuses a write itself is
+  // kept and resynced the same way. (Measured with ci/vm/diff.sh zbc on Linux 6.12.118: after
+  // a refused write past the capacity, a write behind the write pointer reaches the device;
+  // after a further refused write into the gap, the plug refuses one again.)
+  auto refused = [&] {
+    if (!p.err_write_plug) return p.err_write_violation;
+    const bool plugged = cond != ZC::kEmpty && cond != ZC::kFull && wp != 0 && !zr.unplugged;
+    const uint64_t plug_wp = plugged ? wp : rel;
+    if (plug_wp >= cap || rel != plug_wp) {
+      zr.unplugged = false;  // a plug that refused a write is kept, resynced by the report
+      return p.err_write_plug;
+    }
+    zr.unplugged = plug_wp + len >= cap;
+    return p.err_write_violation;
+  };
   if (swr) {
-    if (cond == ZC::kFull) return Error(violation, "zone {} is full", z);
+    if (cond == ZC::kFull)
+      return Error(append ? p.err_append_full : refused(), "zone {} is full", z);
     if (rel != wp)
-      return Error(p.err_write_violation, "write at {} is not at the write pointer {} of zone {}",
+      return Error(refused(), "write at {} is not at the write pointer {} of zone {}",
                    Hex(start + rel), Hex(start + wp), z);
   }
+  if (append && rel + len > cap && p.err_write_plug) zr.unplugged = true;  // a write at the wp
   if (rel + len > cap)
-    return Error(violation,
+    return Error(append ? p.err_append_violation : refused(),
                  "{} of {} bytes at {} exceeds the capacity of zone {} (ends at {})",
                  append ? "append" : "write", len, Hex(start + rel), z, Hex(start + cap));
 
@@ -334,6 +359,7 @@ Status Engine::WritePiece(uint32_t z, uint64_t rel, const uint8_t* src, uint64_t
   if (swr && !needs_open && !fills) {
     // Fast path: the zone stays open. A concurrent eviction may close it; set_wp keeps that.
     ZBL_RETURN_IF_ERROR(store(rel));
+    zr.unplugged = false;
     zr.data_end.store(new_wp, std::memory_order_relaxed);
     zr.set_wp(new_wp);
     if (backing_) Notify(z);
@@ -355,6 +381,7 @@ Status Engine::WritePiece(uint32_t z, uint64_t rel, const uint8_t* src, uint64_t
     SetCond(z, cond, from);  // undo the implicit open
     return st;
   }
+  zr.unplugged = false;
   zr.data_end.store(std::max(zr.data_end.load(std::memory_order_relaxed), rel + len),
                     std::memory_order_relaxed);
   if (fills) {
@@ -529,6 +556,7 @@ Status Engine::ZoneOpLocked(uint32_t z, ZoneOp op) {
       // was acknowledged.
       if (backing_) ZBL_RETURN_IF_ERROR(backing_->DiscardZone(z, uint64_t{z} * cfg_.zone_size, ZoneLen(z)));
       SetCond(z, cond, ZC::kEmpty);
+      zr.unplugged = false;
       zr.set_wp(0);
       zr.data_end.store(0, std::memory_order_relaxed);
       ReleaseBuffer(zr, z);
@@ -613,6 +641,7 @@ Status Engine::RestoreZone(uint32_t zone, ZoneState st) {
   std::lock_guard<std::mutex> lk(zr.mu);
   std::lock_guard<std::mutex> res(res_mu_);
   SetCond(zone, zr.cond(), c);
+  zr.unplugged = true;  // a power cycle leaves Linux no zone write plug
   zr.set_wp(st.wp);
   zr.data_end.store(st.data_end, std::memory_order_relaxed);
   return Status::Ok();

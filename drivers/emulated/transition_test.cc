@@ -102,8 +102,12 @@ Table Common() {
   }
   t[{Start::kReadOnly, Op::kRead}] = {0, ZC::kReadOnly, Wp::kInvalid};
   t[{Start::kOffline, Op::kRead}] = {EIO, ZC::kOffline, Wp::kInvalid};
-  for (Op op : {Op::kOpen, Op::kClose, Op::kFinish, Op::kReset, Op::kAppend})
+  // The Backend refuses these before the device, as QEMU's block layer does: management of a
+  // conventional zone with EIO, an append to one with EINVAL (qemu-io 10 on null_blk and
+  // scsi_debug, ci/vm/errno-cells.sh).
+  for (Op op : {Op::kOpen, Op::kClose, Op::kFinish, Op::kReset})
     t[{Start::kConventional, op}] = {EIO, ZC::kNotWritePointer, Wp::kConvEnd};
+  t[{Start::kConventional, Op::kAppend}] = {EINVAL, ZC::kNotWritePointer, Wp::kConvEnd};
   for (Op op : {Op::kWriteAtWp, Op::kWriteOffWp, Op::kRead})
     t[{Start::kConventional, op}] = {0, ZC::kNotWritePointer, Wp::kConvEnd};
   return t;
@@ -126,14 +130,19 @@ Table ForProfile(const std::string& profile) {
       t[{s, Op::kClose}] = {EIO, ZC::kFull, Wp::kSame};
     }
   } else {  // zbc
-    // Measured through Linux 6.12 sd on scsi_debug (ci/vm/diff.sh): the device refuses
-    // open/close of conventional zones with a check condition, which sd surfaces as EREMOTEIO
-    // (reset/finish are refused by the block layer with EIO); a conventional zone reports no
-    // write pointer.
+    // Measured through Linux 6.12 sd on scsi_debug (ci/vm/errno-cells.sh): a conventional
+    // zone reports no write pointer. A write the device refuses is EREMOTEIO (its check
+    // condition); one Linux's zone write plug refuses first is EIO: the plug holds the write
+    // pointer of a zone written since it was EMPTY or FULL (IMP_OPEN, EXP_OPEN, CLOSED here),
+    // while an EMPTY, untouched EXP_OPEN or FULL zone's write reaches the device.
     for (auto& [cell, e] : t)
       if (cell.first == Start::kConventional) e.wp = Wp::kInvalid;
-    t[{Start::kConventional, Op::kOpen}].err = EREMOTEIO;
-    t[{Start::kConventional, Op::kClose}].err = EREMOTEIO;
+    t[{Start::kEmpty, Op::kWriteOffWp}].err = EREMOTEIO;
+    t[{Start::kExpOpenAtStart, Op::kWriteOffWp}].err = EREMOTEIO;
+    for (Start s : {Start::kFullWritten, Start::kFullFinished}) {
+      t[{s, Op::kWriteAtWp}].err = EREMOTEIO;   // at the zone start, below capacity
+      t[{s, Op::kWriteOffWp}].err = EREMOTEIO;  // one block in, below capacity
+    }
     t[{Start::kEmpty, Op::kClose}] = {0, ZC::kEmpty, Wp::kSame};
     t[{Start::kExpOpenAtStart, Op::kClose}] = {0, ZC::kEmpty, Wp::kSame};
     for (Start s : {Start::kFullWritten, Start::kFullFinished}) {

@@ -14,8 +14,9 @@
 // write or zone op the cache is refreshed from a zone report. As in QEMU, zone management of a
 // range that starts in a conventional zone fails with EIO (SCSI disks would say EREMOTEIO)
 // unless the range is the whole device, and a conventional zone without a write pointer
-// (SCSI's all-ones) reports kInvalidWritePointer. Appends to conventional zones fail
-// with EIO (the backend only lets appends through at a zone start; QEMU would write there).
+// (SCSI's all-ones) reports kInvalidWritePointer. The Backend refuses appends to conventional
+// zones (EINVAL, as QEMU); this driver refuses them too (EIO) when called directly. An append
+// past the capacity reaches the device, whose errno it returns (SCSI: EREMOTEIO, as qemu-io).
 //
 // Thread safety: every Node method may be called from many threads at once.
 #pragma once

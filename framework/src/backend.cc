@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <utility>
 #include <vector>
 
 #include "zbl/driver.h"
@@ -22,6 +25,37 @@ struct Backend::Counters {
     static std::atomic<size_t> next{0};
     thread_local size_t slot = next.fetch_add(1, std::memory_order_relaxed) % kShards;
     return shards[slot];
+  }
+};
+
+// The conventional zones as sorted, disjoint ranges of zone indexes [first, last], read once
+// from the root's zone report (a zone's type never changes). A report that fails leaves the
+// set unknown and the appends to the device to judge.
+struct Backend::ConventionalZones {
+  std::once_flag once;
+  bool known = false;
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+
+  void Load(Node& root, const Limits& l) {
+    std::vector<Zone> zones(std::min<uint64_t>(l.nr_zones, 4096));
+    for (uint64_t next = 0; next < l.nr_zones;) {
+      auto n = root.ReportZones(next * l.zone_size, zones);
+      if (!n.ok() || *n == 0) return;
+      for (size_t i = 0; i < *n; ++i) {
+        if (zones[i].type != ZoneType::kConventional) continue;
+        const uint64_t z = zones[i].start / l.zone_size;
+        if (!ranges.empty() && ranges.back().second + 1 == z)
+          ranges.back().second = z;
+        else
+          ranges.emplace_back(z, z);
+      }
+      next = zones[*n - 1].start / l.zone_size + 1;
+    }
+    known = true;
+  }
+  bool Contains(uint64_t z) const {
+    auto it = std::upper_bound(ranges.begin(), ranges.end(), std::pair{z, UINT64_MAX});
+    return it != ranges.begin() && std::prev(it)->second >= z;
   }
 };
 
@@ -61,7 +95,10 @@ std::string Hex(uint64_t v) { return fmt::format("{:#x}", v); }
 }  // namespace
 
 Backend::Backend(std::unique_ptr<Node> root)
-    : root_(std::move(root)), limits_(root_->limits()), counters_(std::make_unique<Counters>()) {
+    : root_(std::move(root)),
+      limits_(root_->limits()),
+      counters_(std::make_unique<Counters>()),
+      conventional_(std::make_unique<ConventionalZones>()) {
   option_string_ = root_->options_string();
 }
 
@@ -154,7 +191,15 @@ Status Backend::CheckAppend(uint64_t zone_offset, size_t len) const {
   if (len > limits_.max_append_bytes)
     return Error(EINVAL, "zone append of {} bytes exceeds the device's maximum of {} bytes", len,
                  limits_.max_append_bytes);
+  if (IsConventional(zone_offset / limits_.zone_size))
+    return Error(EINVAL, "zone append to conventional zone {}: appends need a sequential zone",
+                 zone_offset / limits_.zone_size);
   return Status::Ok();
+}
+
+bool Backend::IsConventional(uint64_t zone) const {
+  std::call_once(conventional_->once, [this] { conventional_->Load(*root_, limits_); });
+  return conventional_->known && conventional_->Contains(zone);
 }
 
 Status Backend::Read(uint64_t offset, void* buf, size_t len) {
@@ -214,6 +259,14 @@ Status Backend::ZoneMgmt(ZoneOp op, uint64_t offset, uint64_t len) {
   auto& c = counters_->mine();
   Bump(c.zone_ops);
   Status st = CheckZoneRange(offset, len, ToString(op));
+  // QEMU's block layer refuses management of a range that starts in a conventional zone,
+  // unless the range is the whole device, with EIO (file-posix.c raw_co_zone_mgmt), before a
+  // device could answer otherwise (scsi_debug: EREMOTEIO for open/close; measured with qemu-io
+  // 10 on Linux 6.12, ci/vm/errno-cells.sh conv_zone_ops).
+  if (st.ok() && !(offset == 0 && len == limits_.size) && IsConventional(ZoneIndex(offset)))
+    st = Error(EIO, "zone {} {}+{}: zone {} is conventional (zone management operations are not "
+               "allowed for conventional zones)", ToString(op), Hex(offset), Hex(len),
+               ZoneIndex(offset));
   if (st.ok()) {
     // A reset of the whole device is a reset-all, as Linux's blkdev_zone_mgmt does.
     if (op == ZoneOp::kReset && offset == 0 && len == limits_.size)

@@ -52,7 +52,8 @@ class Backend {
   // The allocation-free form: fills `out`, returns the count.
   Result<size_t> ReportZones(uint64_t offset, std::span<Zone> out);
   // Zone management on whole zones [offset, offset+len). A reset of the whole device is a
-  // reset-all.
+  // reset-all; a range that starts in a conventional zone (other than the whole device) is
+  // refused with EIO, as QEMU's block layer does.
   Status ZoneMgmt(ZoneOp op, uint64_t offset, uint64_t len);
   Status ZoneResetAll();
   // Appends to the zone starting at `zone_offset`; returns the byte offset written.
@@ -75,6 +76,9 @@ class Backend {
   // Request checks, exposed so queues and tests use the same rules.
   Status CheckIo(uint64_t offset, size_t len, std::string_view what) const;
   Status CheckZoneRange(uint64_t offset, uint64_t len, std::string_view what) const;
+  // A zone append must target the start of a sequential zone: a conventional zone's is refused
+  // with EINVAL, as QEMU's block layer answers for every device (measured with qemu-io 10 on
+  // kernel null_blk and scsi_debug ZBC, ci/vm/errno-cells.sh).
   Status CheckAppend(uint64_t zone_offset, size_t len) const;
   // A write longer than max_transfer reaches a zoned device in pieces (Linux splits it), and the
   // pieces before a refused one stay written. Such a write is checked against the zones it
@@ -84,11 +88,16 @@ class Backend {
  private:
   explicit Backend(std::unique_ptr<Node> root);
   struct Counters;
+  struct ConventionalZones;
+  // Whether zone `zone` is conventional; false when the device's zone report failed.
+  bool IsConventional(uint64_t zone) const;
 
   std::unique_ptr<Node> root_;
   Limits limits_;
   std::string option_string_;
   std::unique_ptr<Counters> counters_;
+  // Which zones are conventional (types never change), read on the first append: CheckAppend.
+  std::unique_ptr<ConventionalZones> conventional_;
 };
 
 }  // namespace zbl
