@@ -13,6 +13,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ci/deps.sh
+# Builds of several clones share ccache entries (paths are rewritten relative to the clone).
+export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=true
 # ZBL_CMAKE_ARGS: extra configure options (e.g. -DZBL_BUILD_BENCH=OFF).
 # shellcheck disable=SC2086
 cmake --preset default ${ZBL_CMAKE_ARGS:-} >/dev/null
@@ -34,25 +36,32 @@ grep -E '^\[  FAILED  \]' "$results/zbl-suites.log" | sort -u || true
 echo "== zbl: full log: $results/zbl-suites.log"
 
 # The same suites on real kernel devices (null_blk, NVMe ZNS, scsi_debug ZBC) in a throwaway
-# Linux 6.12 guest, one results folder per device: the report's real-kernel columns.
-# ZBL_MAIN_VM=0 skips it; so does a machine where qemu-system cannot run (said, not silent).
+# guest, once per kernel (Debian 12's Linux 6.12 and 6.1, one after the other), one results
+# folder per kernel and device: results-vm/<kernel>/<device>/, the report's (device, kernel)
+# columns and its kernel-differences view.
+# ZBL_MAIN_VM=0 skips it; ZBL_MAIN_VM_KERNELS="6.12" runs one kernel; a machine where
+# qemu-system cannot run skips it (said, not silent).
 vm_dirs=()
 if [ "${ZBL_MAIN_VM:-1}" = 1 ]; then
   if ci/vm/can-run.sh >/dev/null 2>&1; then
     # Beside results/, not in it: zbl-report merges a folder's subfolders into one machine.
     vm_results=${results%/}-vm
-    echo "== zbl: conformance suites on real kernel devices (ci/vm/suites.sh) -> $vm_results/"
     rm -rf "$vm_results"
-    mkdir -p "$vm_results"
-    if ci/vm/suites.sh --zbl-suites "$build/suites/zbl-suites" --results "$(cd "$vm_results" && pwd)" \
-        >"$vm_results/vm-suites.log" 2>&1; then
-      echo "== zbl: every kernel device passed (log: $vm_results/vm-suites.log)"
-    else
-      echo "== zbl: kernel devices: failures, see $vm_results/vm-suites.log"
-      grep -E '^\[  FAILED  \]|^### ' "$vm_results/vm-suites.log" | sort -u || true
-      suites_status=1
-    fi
-    for d in "$vm_results"/*/; do [ -f "$d/devices.json" ] && vm_dirs+=("$d"); done
+    for kernel in ${ZBL_MAIN_VM_KERNELS:-6.12 6.1}; do
+      kdir=$vm_results/$kernel
+      mkdir -p "$kdir"
+      echo "== zbl: conformance suites on real kernel devices, Linux $kernel (ci/vm/suites.sh --kernel $kernel) -> $kdir/"
+      t0=$SECONDS
+      if ci/vm/suites.sh --kernel "$kernel" --zbl-suites "$build/suites/zbl-suites" \
+          --results "$(cd "$kdir" && pwd)" >"$kdir/vm-suites.log" 2>&1; then
+        echo "== zbl: Linux $kernel: every kernel device passed in $((SECONDS - t0)) s (log: $kdir/vm-suites.log)"
+      else
+        echo "== zbl: Linux $kernel: kernel devices: failures, see $kdir/vm-suites.log"
+        grep -E '^\[  FAILED  \]|^### |^zbl-vm: ' "$kdir/vm-suites.log" | sort -u || true
+        suites_status=1
+      fi
+      for d in "$kdir"/*/; do [ -f "$d/devices.json" ] && vm_dirs+=("$d"); done
+    done
   else
     echo "== zbl: SKIP real kernel devices: qemu-system cannot run here ($(ci/vm/can-run.sh 2>&1 | tail -n 1))"
   fi

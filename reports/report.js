@@ -282,6 +282,7 @@
       }
       groups.push(h('th'));
       rows.push(h('tr', { class: 'groups' }, groups));
+      if (multiKernel) rows.push(kernelHeadRow());
     }
     const cols = columns.map((c, i) => {
       const cfg = configOf(i);
@@ -463,10 +464,62 @@
     fillRules();
   }
 
+  // ---------------------------------------------------------------- kernels
+  // The kernel dimension: with results from more than one kernel, the matrix gets a row naming
+  // each column group's kernel, fingerprint columns name their kernel, and a view lists every
+  // rule and cell whose answer changed between kernels on the same device.
+
+  const kernelView = model.kernels || { kernels: [], devices: [], changes: [] };
+  const multiKernel = (kernelView.kernels || []).length > 1;
+
+  function kernelHeadRow() {
+    const cells = [h('th', { class: 'rowhead', text: 'Kernel' })];
+    let i = 0;
+    while (i < columns.length) {
+      let j = i;
+      while (j < columns.length && columns[j].source === columns[i].source) j++;
+      cells.push(h('th', { colspan: j - i, class: 'kernel mono', text: columns[i].kernel || '\u2014' }));
+      i = j;
+    }
+    cells.push(h('th'));
+    return h('tr', { class: 'groups kernels' }, cells);
+  }
+
+  function renderKernels() {
+    if (!multiKernel) return;
+    const devices = kernelView.devices || [];
+    const changes = kernelView.changes || [];
+    const sec = section('kernels', 'Kernel differences',
+      'The same device folder run under several kernels: each fingerprint cell and rule whose answer differs between the kernels, with every kernel\u2019s answer. Kernels: ' +
+      kernelView.kernels.join(', ') + '.');
+    if (!devices.length) {
+      sec.append(h('p', { class: 'muted', text: 'No device folder was run under two kernels (devices are matched by folder name).' }));
+      return;
+    }
+    sec.append(h('p', { class: 'small', text: plural(devices.length, 'device') + ' compared (' +
+      devices.map((d) => d.device).join(', ') + '); ' + plural(changes.length, 'answer') + ' changed.' }));
+    if (!changes.length) return;
+    const kernels = [...new Set(devices.flatMap((d) => d.kernels))].sort();
+    const rows = changes.map((c) => {
+      const by = {};
+      for (const a of c.answers) by[a.kernel] = a;
+      return h('tr', null, td(c.device, 'mono'), td(c.config, 'mono'), td(c.kind),
+        td(c.kind === 'rule' ? c.suite + '.' + c.name : c.name, 'mono'),
+        kernels.map((k) => {
+          const a = by[k];
+          if (!a) return td('\u2014', 'missing', 'not run on this kernel');
+          return td(a.answer, 'differs mono' + (a.status ? ' k-' + a.status : ''), a.message || '');
+        }));
+    });
+    sec.append(h('div', { class: 'scroll' },
+      table(['Device', 'Configuration', 'Kind', 'Rule or cell'].concat(kernels), rows, { cls: 'kernel-changes' })));
+  }
+
   // ---------------------------------------------------------------- fingerprints
 
   function deviceLabel(src, cfg) {
-    return model.fleet ? sources[src].label + ' \u00b7 ' + cfg.name : cfg.name;
+    const k = multiKernel && (sources[src].env || {}).kernel ? ' \u00b7 ' + sources[src].env.kernel : '';
+    return (model.fleet ? sources[src].label + ' \u00b7 ' + cfg.name : cfg.name) + k;
   }
   function renderFingerprints() {
     const devices = [];
@@ -775,6 +828,8 @@
     ds.benchmarks = (model.benchmarks || []).length;
     ds.warnings = (model.warnings || []).length;
     ds.regressions = model.regressions ? model.regressions.count : '';
+    ds.kernels = (kernelView.kernels || []).length;
+    ds.kernelChanges = multiKernel ? document.querySelectorAll('table.kernel-changes tbody tr').length : 0;
     ds.rendered = '1';
   }
 
@@ -800,6 +855,7 @@
       renderMatrix();
       renderRules();
       renderFingerprints();
+      renderKernels();
       renderBenchmarks();
       renderComparisons();
       renderEnvironment();

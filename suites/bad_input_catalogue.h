@@ -49,6 +49,11 @@ struct Case {
   // the device refuses as EREMOTEIO (a check condition) and one its zone write plug refuses
   // first as EIO (drivers/emulated/profile.h, measured by ci/vm/errno-cells.sh).
   int zbc_errno = 0;
+  // The family cell (families.h) whose answer this errno is, "" = none: its variants on the
+  // kernel the device answers through replace expected_errno / zbc_errno for a device held to
+  // a family (a write Linux 6.12's zone write plug refuses is write_plug_errno: EIO there, the
+  // ZBC disk's EREMOTEIO on 6.1, which has no plug).
+  std::string_view cell = "";
 };
 
 // Every case, in a fixed order.

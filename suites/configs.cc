@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 
+#include "families.h"
 #include "zbl/driver.h"
 #include "zbl/options.h"
 
@@ -324,6 +325,31 @@ std::optional<std::string> ConfigProfile(const Config& c) {
   if (!c.user_owned) return std::nullopt;
   if (const char* env = std::getenv("ZBL_PROFILE"); env && *env) return std::string(env);
   return std::nullopt;
+}
+
+namespace {
+bool ThroughKernel(const Options& o) {
+  auto d = o.GetString("driver", "");
+  if (d.ok() && *d == "host_device") return true;
+  if (d.ok() && *d == "null_blk") {
+    auto b = o.GetString("backend", "");
+    if (b.ok() && *b == "kernel") return true;
+  }
+  for (const std::string& child : o.ChildNames())
+    if (ThroughKernel(*o.Child(child))) return true;
+  return false;
+}
+}  // namespace
+
+std::optional<uint32_t> ConfigKernel(const Config& c) {
+  auto o = Options::Parse(c.option_string);
+  if (!o.ok()) return std::nullopt;
+  std::string profile;
+  if (FindProfileKey(*o, profile) || !ThroughKernel(*o)) return std::nullopt;
+  if (const char* env = std::getenv("ZBL_KERNEL_VERSION"); env && *env) {
+    if (auto v = ParseLinuxVersion(env)) return v;
+  }
+  return RunningLinuxVersion();
 }
 
 std::string SkipReason(const Config& c) {

@@ -71,6 +71,13 @@ const Config* FindConfig(std::string_view name);
 // its own family, else env ZBL_PROFILE, else none.
 std::optional<std::string> ConfigProfile(const Config& c);
 
+// The Linux version whose answers the configuration's device gives: the running kernel's when
+// the driver graph reaches the kernel's zoned block layer (host_device, null_blk backend=kernel)
+// and has no emulator profile; nullopt for zbl's own models (they model the current kernels).
+// ZBL_KERNEL_VERSION=6.12 overrides the running kernel (to hold a device to another kernel's
+// answers).
+std::optional<uint32_t> ConfigKernel(const Config& c);
+
 // Why a configuration cannot run here ("driver 'raw' is not available in this build"), or "".
 std::string SkipReason(const Config& c);
 

@@ -47,6 +47,7 @@ void DeviceTest::SetUp() {
   if (Destructive() && !MayDestroy(cfg()))
     GTEST_SKIP() << "destroys data on the user's device; set ZBL_ALLOW_DESTRUCTIVE=1 to run it";
   family_ = ConfigProfile(cfg());
+  kernel_ = ConfigKernel(cfg());
   auto d = OpenConfig(cfg(), Destructive());
   // A machine without loop devices (a container) cannot run the loop configuration.
   if (!d.ok() && cfg().option_string.find("<loop>") != std::string::npos &&
@@ -91,7 +92,7 @@ void DeviceTest::Reopen() {
 void DeviceTest::Variant(std::string_view cell, std::string_view variant) {
   std::string item = std::string(cell) + "=" + std::string(variant);
   variants_ += (variants_.empty() ? "" : ";") + item;
-  std::string why = JudgeVariant(cell, variant, family_);
+  std::string why = JudgeVariant(cell, variant, family_, kernel_);
   EXPECT_TRUE(why.empty()) << cfg().name << ": " << why;
 }
 

@@ -98,6 +98,7 @@ class DeviceTest : public ::testing::TestWithParam<ConfigParam> {
   std::unique_ptr<Backend> dev_;
   Facts facts_;
   std::optional<std::string> family_;
+  std::optional<uint32_t> kernel_;  // the kernel whose answers the device gives (ConfigKernel)
   std::string variants_;
   bool data_unchecked_ = false;
 };

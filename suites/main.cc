@@ -4,9 +4,12 @@
 // (zbl-suites.json), JUnit XML (zbl-suites.xml, or the path of --gtest_output=xml:PATH), and
 // devices.json describing each configuration that ran. ZBL_NO_RESULTS=1 (set under ctest, where
 // every test is its own process) writes nothing.
+// ZBL_KERNEL_VERSION=MAJOR.MINOR judges kernel devices by that kernel's answers instead of the
+// running kernel's (see families.h).
 //   --zbl-config-labels=FILE   writes each configuration's ctest labels as CMake and exits
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -15,6 +18,7 @@
 #include <vector>
 
 #include "configs.h"
+#include "families.h"
 #include "results.h"
 
 namespace {
@@ -36,6 +40,12 @@ int main(int argc, char** argv) {
   for (const std::string& a : args)
     if (a.rfind("--zbl-config-labels=", 0) == 0) return WriteConfigLabels(a.substr(20));
 
+  if (const char* kv = std::getenv("ZBL_KERNEL_VERSION");
+      kv && *kv && !zbl::suites::ParseLinuxVersion(kv)) {
+    std::fprintf(stderr, "zbl-suites: error: ZBL_KERNEL_VERSION='%s' is not a Linux version "
+                 "(MAJOR.MINOR, e.g. 6.12) (EINVAL)\n", kv);
+    return 2;
+  }
   const char* no = std::getenv("ZBL_NO_RESULTS");
   bool results = !(no && std::string(no) == "1");
   for (const std::string& a : args) results &= a != "--gtest_list_tests";

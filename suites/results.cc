@@ -231,8 +231,11 @@ json DescribeConfig(const Config& c) {
       {"model", std::string(ToString(l.model))},
       {"limits", limits},
       {"fingerprint", fp},
-      {"fingerprint_match", MatchFamily(fp)},
+      {"fingerprint_match", MatchFamily(fp, ConfigKernel(c))},
   };
+  // The kernel the cells were judged by: the running one for kernel devices, none for zbl's
+  // own models (they answer as the current kernels do).
+  if (auto k = ConfigKernel(c)) j["judged_kernel"] = LinuxVersionString(*k);
   auto profile = ConfigProfile(c);
   j["profile"] = profile ? json(*profile) : json(nullptr);
   if (json id = DeviceIdentity(c.option_string); !id.is_null()) j["identity"] = std::move(id);

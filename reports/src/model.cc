@@ -1,5 +1,7 @@
 #include "model.h"
 
+#include "kernels.h"
+
 #include <fmt/format.h>
 
 #include <map>
@@ -160,6 +162,7 @@ void AddTests(const std::vector<Source>& sources, json& model) {
       col_of[c] = columns.size();
       std::string label = fleet ? fmt::format("{} · {}", s.label, c) : c;
       columns.push_back({{"source", si}, {"config", c}, {"label", label}});
+      PutIf(columns.back(), "kernel", s.env.kernel);
     }
     for (const TestResult& t : s.tests) {
       results.push_back(ResultJson(t, tables.Rule(t.suite, t.rule), col_of.at(t.config)));
@@ -299,6 +302,9 @@ json BuildModel(const std::vector<Source>& sources, const Diagnostics& diag, con
   model["totals"] = {{"sources", sources.size()}};
   AddTests(sources, model);
   AddBenchmarks(sources, model);
+  model["kernels"] = KernelView(sources);
+  model["totals"]["kernels"] = model["kernels"]["kernels"].size();
+  model["totals"]["kernel_changes"] = model["kernels"]["changes"].size();
   json warnings = json::array();
   for (const Warning& w : diag.warnings()) {
     warnings.push_back({{"file", w.file}, {"message", w.message}});

@@ -222,6 +222,35 @@ window.addEventListener('load', () => {
                               ";kernel=" + kernel + "," + kernel + "/" + std::to_string(trends));
 }
 
+// The same device under two kernels: columns per (device, kernel) and the differences view.
+TEST_F(BrowserTest, KernelColumnsAndKernelDifferences) {
+  fs::path page = tmp_.path() / "kernels.html";
+  Generate(Data("kernels/6.12/zbc") + " " + Data("kernels/6.1/zbc"), page);
+  CommandResult r = Chromium(page, "--dump-dom");
+  ASSERT_EQ(r.status, 0);
+  auto data = BodyData(r.out);
+  ASSERT_EQ(data["rendered"], "1") << "page error: " << data["error"];
+  EXPECT_EQ(data["kernels"], "2");
+  EXPECT_EQ(data["columns"], "2");
+  // write_violation_errno (cell), AppendEmulated (pass vs skip), the rule's variant.
+  EXPECT_EQ(data["kernel-changes"], "3");
+  EXPECT_NE(r.out.find("id=\"kernels\""), std::string::npos);
+  EXPECT_NE(r.out.find("Kernel differences"), std::string::npos);
+  EXPECT_NE(r.out.find("<th>6.1.0-57-amd64</th>"), std::string::npos);
+  EXPECT_NE(r.out.find("<th>6.12.118+deb12-amd64</th>"), std::string::npos);
+  EXPECT_NE(r.out.find("pass (write_violation_errno=eremoteio;write_violation_errno=eio)"),
+            std::string::npos);
+  // The matrix names each column group's kernel.
+  EXPECT_NE(r.out.find("class=\"groups kernels\""), std::string::npos);
+  size_t from = r.out.find("id=\"kernels\"");
+  ASSERT_NE(from, std::string::npos);
+  std::string view = r.out.substr(from, r.out.find("</section>", from) - from);
+  EXPECT_NE(view.find("AppendEmulated"), std::string::npos);
+  EXPECT_NE(view.find("write_violation_errno"), std::string::npos);
+  EXPECT_EQ(view.find("CloseEmpty"), std::string::npos);  // agrees on both kernels: not listed
+  EXPECT_EQ(view.find("close_empty"), std::string::npos);
+}
+
 TEST_F(BrowserTest, ScreenshotIsNotBlank) {
   fs::path page = tmp_.path() / "single.html";
   Generate("--title 'zbl nullblk' " + Data("fleet/nullblk"), page);
