@@ -915,12 +915,19 @@ def main():
     a = ap.parse_args()
     t0 = time.monotonic()
     own_work = a.work is None
-    if own_work:
-        a.work = tempfile.mkdtemp(prefix="qemu-io-diff-", dir=os.environ.get("TMPDIR", "/var/tmp"))
     try:
-        for b in (a.zbl_io, a.qemu_io):
-            if not shutil.which(b):
-                raise HarnessError("program not found: %s" % b)
+        if own_work:
+            a.work = tempfile.mkdtemp(prefix="qemu-io-diff-",
+                                      dir=os.environ.get("TMPDIR", "/var/tmp"))
+        else:
+            os.makedirs(a.work, exist_ok=True)
+        if not shutil.which(a.qemu_io):
+            print("SKIP: %s not found (QEMU 10's qemu-utils; ci/deps.sh installs it)" % a.qemu_io)
+            return 77
+        if not shutil.which(a.zbl_io):
+            raise HarnessError("program not found: %s" % a.zbl_io)
+        qv = subprocess.run([a.qemu_io, "--version"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, timeout=30).stdout.decode().split("\n")[0]
         a.zbl_io = os.path.abspath(a.zbl_io) if os.path.exists(a.zbl_io) else a.zbl_io
         if a.target in ("plain", "raw"):
             t = Target(a.target, 1 << 20)
@@ -941,8 +948,8 @@ def main():
         for c in missing:
             enabled[c] = False
         on = [c for c, v in enabled.items() if v]
-        print("qemu-io-diff: target %s%s, seed %d, commands generated: %s" % (
-            t.name, " (%s)" % t.device if t.device else "", a.seed, " ".join(on)))
+        print("qemu-io-diff: %s vs %s; target %s%s, seed %d, commands generated: %s" % (
+            qv, a.zbl_io, t.name, " (%s)" % t.device if t.device else "", a.seed, " ".join(on)))
         if missing:
             print("qemu-io-diff: not in zbl-io's help, not generated: %s" % " ".join(missing))
         if not on:
@@ -979,7 +986,7 @@ def main():
         print("qemu-io-diff: internal error: %s: %s" % (type(e).__name__, e), file=sys.stderr)
         return 2
     finally:
-        if own_work:
+        if own_work and a.work:
             shutil.rmtree(a.work, ignore_errors=True)
 
 
