@@ -52,17 +52,22 @@ DOCUMENTED = {
         "a write not aligned to the logical block size in a sequential zone: QEMU's block layer "
         "pads it (read-modify-write, reading beyond the write pointer) and the zone takes a "
         "whole block nobody wrote; zbl refuses it with EINVAL, as the kernel does for O_DIRECT."),
+    "padded-qiov-assert": (
+        "readv/writev with a zero-length element in a request that needs padding (not aligned "
+        "to the request alignment, e.g. with O_DIRECT): qemu-io 10 dies on an assertion in "
+        "block/io.c bdrv_create_padded_qiov ('pad->local_qiov.niov == MIN(padded_niov, "
+        "IOV_MAX)'): the padded vector skips the empty element. zbl-io runs the request."),
     "zap-bad-option": (
         "zone_append with an unknown option: qemu-io's zone_append calls getopt once and treats "
         "any option as -p (it prints getopt's complaint, then appends anyway); zbl-io prints the "
         "complaint and the usage line and changes nothing."),
 }
 # Normalisations (not differences in behaviour): rate lines and -C timing fields vary run to
-# run; the program name (qemu-io / zbl-io) in messages and the prompt; the --help/usage text
+# run; after a death by signal (abort) stdout holds what stdio had flushed; the program name (qemu-io / zbl-io) in messages and the prompt; the --help/usage text
 # after a bad global option is each program's own list of options; zbl-io's documented extra
 # diagnostic line on stderr before a device error ('zbl-io: <reason>', tools/zbl-io/README.md)
 # is allowed and counted, any other stderr difference is a divergence.
-NORMALISED = ["rate-line", "program-name", "usage-text", "zbl-diagnostic"]
+NORMALISED = ["rate-line", "program-name", "usage-text", "zbl-diagnostic", "signal-lost-output"]
 
 # qemu-io 10's commands; True = generated. A command is enabled only when zbl-io provides it
 # (checked against `zbl-io -c help` at start: an enabled command zbl-io lacks is an error).
@@ -84,7 +89,8 @@ ALIASES = {"read": "r", "write": "w", "flush": "f", "discard": "d", "truncate": 
 ZONE_COMMANDS = {"zone_report", "zone_open", "zone_close", "zone_finish", "zone_reset",
                  "zone_append"}
 
-RATE_RE = re.compile(r"^[0-9.]+ (bytes|[KMGTPE]iB), [0-9]+ ops; [0-9:.]+ sec \(.*\)$")
+# "4 KiB, 1 ops; 00.00 sec (...)"; past a minute the time reads "0:24:34.80" without "sec".
+RATE_RE = re.compile(r"^[0-9.]+ (bytes|[KMGTPE]iB), [0-9]+ ops; [0-9:.]+( sec)? \(.*\)$")
 CSV_RE = re.compile(r"^(\d+),(\d+),\d+:\d\d:\d\d\.\d\d,[^,]+,[^,]+$")
 
 
@@ -378,12 +384,30 @@ class Gen:
             r.shuffle(opts)
             return [" ".join(["reopen"] + sum(opts, []))]
         if cmd in ("break", "remove_break", "resume", "wait_break"):
-            tag = r.choice(["A", "B", "tag1"])
-            if cmd == "break":
-                ev = r.choice(["write_aio", "read_aio", "flush_to_disk", "pwritev", "bogus_event"])
-                return ["break %s %s" % (ev, tag)]
-            return ["%s %s" % (cmd, tag)]
+            return self.breakpoint(cmd)
         raise HarnessError("no generator for command '%s'" % cmd)
+
+    def breakpoint(self, cmd):
+        """break / remove_break / resume / wait_break. wait_break waits until a request stops
+        at the breakpoint (qemu-io polls forever otherwise), so it comes only in a sequence that
+        suspends one: break EVENT TAG; aio_write; wait_break TAG; resume TAG; aio_flush, and only
+        on a node with a blkdebug filter."""
+        r = self.rng
+        tag = r.choice(["A", "B", "tag1"])
+        blkdebug = self.t.name == "blkdebug"
+        if cmd == "wait_break" and not blkdebug:
+            cmd = "resume"
+        if cmd == "wait_break" or (cmd == "break" and blkdebug and r.random() < 0.5 and
+                                   self.enabled.get("aio_write") and self.enabled.get("resume")):
+            ev = r.choice(["write_aio", "pwritev"])
+            off = r.randrange(0, self.size // 4096) * 4096
+            return ["break %s %s" % (ev, tag), "aio_write -P 0x5c %d 4096" % off,
+                    "wait_break " + tag, "resume " + tag, "aio_flush"]
+        if cmd == "break":
+            ev = r.choice(["write_aio", "read_aio", "flush_to_disk", "pwritev", "bogus_event"])
+            extra = " extra" if r.random() < 0.05 else ""
+            return ["break %s %s%s" % (ev, tag, extra)]
+        return ["%s %s" % (cmd, tag)]
 
     def open_cmd(self):
         r, t = self.rng, self.t
@@ -495,6 +519,9 @@ class Script:
 class Runner:
     def __init__(self, args, target):
         self.a, self.t = args, target
+        # program names as they print them (prompt, messages); both qemu-io for --self-check
+        self.qp = os.path.basename(args.qemu_io)
+        self.zp = os.path.basename(args.zbl_io)
         self.lock = threading.Lock()
         self.dev_lock = threading.Lock()
         self.counts = {"scripts": 0, "commands": 0, "runs": 0, "divergences": 0}
@@ -514,9 +541,10 @@ class Runner:
 
     def run_tool(self, tool, script, cmds, workdir, size):
         self.fresh(workdir, size)
-        argv = [tool] + script.argv(cmds)
+        # argv[0] is the bare name for both (getopt's messages print it), the path is executed
+        argv = [os.path.basename(tool)] + script.argv(cmds)
         try:
-            p = subprocess.run(argv, cwd=workdir, input=script.stdin_text(cmds).encode(),
+            p = subprocess.run(argv, executable=shutil.which(tool), cwd=workdir, input=script.stdin_text(cmds).encode(),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                timeout=self.a.timeout)
         except subprocess.TimeoutExpired:
@@ -548,15 +576,20 @@ class Runner:
         lines = text.split("\n")
         usage = False
         for ln in lines:
-            if ln.startswith(prog + "> "):
-                ln = "PROMPT> " + ln[len(prog) + 2:]
-            if RATE_RE.match(ln.replace("PROMPT> ", "")):
+            prompt = ""
+            while ln.startswith(prog + "> "):
+                prompt += "PROMPT> "
+                ln = ln[len(prog) + 2:]
+            if RATE_RE.match(ln):
                 hits.add("rate-line")
-                continue
+                if not prompt:
+                    continue
+                ln = "<rate line>"
             m = CSV_RE.match(ln)
             if m:
                 ln = "%s,%s,<time>,<rate>,<rate>" % (m.group(1), m.group(2))
                 hits.add("rate-line")
+            ln = prompt + ln
             if ln.startswith("Usage: %s [OPTIONS]" % prog):
                 usage = True
                 out.append("<usage text>")
@@ -577,12 +610,20 @@ class Runner:
         hits = set()
         if q[2] == "timeout" or z[2] == "timeout":
             return "a tool timed out", hits
-        qo = self.norm_stdout(q[0], "qemu-io", hits)
-        zo = self.norm_stdout(z[0], "zbl-io", hits)
+        qo = self.norm_stdout(q[0], self.qp, hits)
+        zo = self.norm_stdout(z[0], self.zp, hits)
+        if qo != zo and isinstance(q[2], int) and q[2] == z[2] and q[2] < 0:
+            # both killed by the same signal (abort): what reached the pipe is whatever stdio
+            # had flushed, which depends on the rate lines' lengths. The shorter must be a
+            # prefix of the longer, its possibly partial last line aside.
+            a, b = sorted((qo[:-1], zo[:-1]), key=len)
+            if b[:len(a)] == a:
+                hits.add("signal-lost-output")
+                qo = zo
         if qo != zo:
             return "stdout differs", hits
-        qe = self.norm_stderr(q[1], "qemu-io")
-        ze = self.norm_stderr(z[1], "zbl-io")
+        qe = self.norm_stderr(q[1], self.qp)
+        ze = self.norm_stderr(z[1], self.zp)
         if qe != ze:
             # zbl-io's extra diagnostic lines ('zbl-io: <reason>') are documented; nothing else.
             qi = 0
@@ -609,16 +650,22 @@ class Runner:
         s.stdin = True
         s.bad_global = None
         q, z = self.pair(s, cmds, workdir)
-        qs = q[0].split("qemu-io> ")[1:]
-        zs = z[0].split("zbl-io> ")[1:]
-        return qs, zs
+        qs = q[0].split(self.qp + "> ")[1:]
+        zs = z[0].split(self.zp + "> ")[1:]
+        return qs, zs, q, z
 
     def first_diff(self, script, cmds, workdir):
-        qs, zs = self.per_command(script, cmds, workdir)
+        """(index, qemu-io's stdout, zbl-io's stdout, qemu-io's run) of the first command whose
+        output differs, or Nones. A crash shows as the last command qemu-io started."""
+        qs, zs, q, z = self.per_command(script, cmds, workdir)
+        self.last_qemu = q
         for i in range(min(len(qs), len(zs), len(cmds))):
             h = set()
-            if self.norm_stdout(qs[i], "qemu-io", h) != self.norm_stdout(zs[i], "zbl-io", h):
+            if self.norm_stdout(qs[i], self.qp, h) != self.norm_stdout(zs[i], self.zp, h):
                 return i, qs[i], zs[i]
+        if q[2] != z[2] and 0 < len(qs) <= len(cmds) and len(qs) != len(zs):
+            k = len(qs) - 1
+            return k, qs[k], zs[k] if k < len(zs) else ""
         return None, None, None
 
     def zone_full(self, script, cmds, k, workdir):
@@ -631,7 +678,7 @@ class Runner:
         s.stdin = True
         s.bad_global = None
         z = self.run_tool(self.a.zbl_io, s.for_tool("zbl"), probe, workdir + "/z", script.size)
-        last = z[0].split("zbl-io> ")[-1]
+        last = z[0].split(self.zp + "> ")[-1]
         return "zcond:14" in last
 
     def documented_hit(self, script, cmds, k, qout, zout, workdir):
@@ -641,6 +688,11 @@ class Runner:
         name = words[0] if words else ""
         full = {v: k2 for k2, v in ALIASES.items()}.get(name, name)
         t = self.t
+        q = getattr(self, "last_qemu", None)
+        if full in ("readv", "writev") and q and q[2] == -6 and \
+                "bdrv_create_padded_qiov: Assertion" in q[1] and k == len(q[0].split(
+                    self.qp + "> ")) - 2:
+            return "padded-qiov-assert"
         if full == "zone_append" and any(w.startswith("-") and w != "-p" and not
                                          re.match(r"^-\d", w) for w in words[1:]):
             return "zap-bad-option"
