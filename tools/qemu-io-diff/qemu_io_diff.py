@@ -145,6 +145,7 @@ def open_forms(t, rng, image, direct):
             img = "driver=raw"
             if form == "opts-window":
                 img += ",offset=%d,size=%d" % (t.window_off, t.window_size)
+                t.visible = t.window_size
             img += ",file.driver=file,file.filename=" + image
             if direct and rng.random() < 0.5:
                 img += ",file.cache.direct=on"
@@ -497,6 +498,9 @@ class Script:
             words = self.bad_global + words if self.index % 2 else words + self.bad_global
         if self.image_pos == "first":
             return [self.image] + words
+        if self.image_pos == "simple":
+            k = sum(len(g) for g in self.groups)
+            return words[:k] + [self.image] + words[k:]
         if self.image_pos == "middle" and words:
             k = len(words) // 2
             # never between an option and its argument
@@ -912,11 +916,12 @@ def make_script(args, t, enabled, index):
         size = rng.choice([1 << 20, 1 << 20, 256 << 10, (1 << 20) + 1536, 3 << 19])
         t.window_off = rng.choice([0, 4096, 512])
         t.window_size = rng.choice([size // 2, 65536])
-    gen = Gen(t, rng, enabled, size if t.name != "raw" or True else size)
-    if t.name == "raw":
-        gen.size = size  # the window, when used, is smaller: offsets beyond it test the limit
     direct = rng.random() < (0.4 if not t.device else 1.0)
+    t.visible = size
     groups, img = open_forms(t, rng, "disk.img" if not t.device else t.device, direct)
+    # offsets and lengths are drawn within what the tools see (a raw window is smaller than
+    # the file), a few beyond it
+    gen = Gen(t, rng, enabled, t.visible)
     for opt in (["-U"], ["-i", "threads"], ["--aio=io_uring"], ["-t", "writeback"],
                 ["-t", "directsync"], ["-r"], ["-T", "bogus_event_name"]):
         if rng.random() < 0.04:
@@ -931,6 +936,14 @@ def make_script(args, t, enabled, index):
     ncmds = rng.randrange(1, args.max_commands + 1)
     cmds = gen.script(ncmds)
     s = Script(seed, index, groups, img, cmds, rng, stdin=rng.random() < 0.05)
+    if args.simple_cmdline:
+        s.stdin, s.bad_global, s.image_pos = False, None, "simple"
+        s.styles = ["-c"] * len(s.styles)
+        fmt = {"-ffile": ["-f", "file"], "--format=file": ["-f", "file"], "-fraw": ["-f", "raw"],
+               "--format": ["-f", "raw"], "--nocache": ["-n"], "--cache=none": ["-n"]}
+        s.groups = [fmt.get(g[0], ["-n"] if g == ["-t", "none"] else g) for g in s.groups]
+        s.groups = [g for g in s.groups if g[0] in ("-f", "--image-opts", "-n")]
+        s.opt_slots = [-1.0] * len(s.groups)
     s.size = size
     s.documented_argv = None
     s.repro = "%s --zbl-io %s --qemu-io %s --target %s --seed %d --only %d%s" % (
@@ -964,6 +977,11 @@ def main():
     ap.add_argument("--work", default=None, help="scratch directory (default: a temp dir)")
     ap.add_argument("--disable", default="", help="comma-separated commands not to generate")
     ap.add_argument("--max-report", type=int, default=5)
+    ap.add_argument("--simple-cmdline", action="store_true",
+                    help="options first, then the image, then -c CMD only (no other orders, "
+                         "no stdin, no extra global options): to look at the commands alone")
+    ap.add_argument("--list", action="store_true",
+                    help="print each script's qemu-io command line and run nothing")
     a = ap.parse_args()
     t0 = time.monotonic()
     own_work = a.work is None
@@ -1009,6 +1027,11 @@ def main():
         r = Runner(a, t)
         idx = [a.only] if a.only is not None else range(a.scripts)
         scripts = [make_script(a, t, enabled, i) for i in idx]
+        if a.list:
+            for sc in scripts:
+                print("%d: %s%s" % (sc.index, "stdin: %r | " % sc.cmds if sc.stdin else "",
+                                    " ".join(shlex.quote(w) for w in ["qemu-io"] + sc.argv())))
+            return 0
         with ThreadPoolExecutor(max_workers=max(1, a.jobs)) as ex:
             for f in [ex.submit(r.run_script, s) for s in scripts]:
                 f.result()
