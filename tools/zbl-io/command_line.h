@@ -19,6 +19,7 @@ enum CommandFlags : unsigned {
   kCommandGlobal = 1u << 0,  // runs without an open device (help, quit)
   kCommandNoFile = 1u << 1,  // runs without an open device, argument count checked (open)
   kCommandZblOnly = 1u << 2,  // not in qemu-io: left out of `help`'s table so that it matches
+  kCommandWrite = 1u << 3,    // writes (qemu's BLK_PERM_WRITE): refused on a read-only image
 };
 
 struct CommandSpec {

@@ -4,22 +4,25 @@
 #include <cerrno>
 #include <chrono>
 #include <climits>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <memory>
 #include <new>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "command_line.h"
-#include "getopt.h"
+#include "command_getopt.h"
 #include "image.h"
 #include "numbers.h"
 #include "padded_io.h"
 #include "shell.h"
 #include "zbl/driver.h"
+#include "zbl/options.h"
 
 namespace zbl::io {
 namespace {
@@ -76,6 +79,13 @@ bool Number(Shell& sh, const std::string& text, int64_t& value) {
 
 int Failed(Shell& sh, std::string_view what, const Status& st) {
   sh.ReportDetail(st);
+  sh.out() << what << " failed: " << st.ErrnoText() << "\n";
+  return -st.code();
+}
+
+// A request outside the device: refused by QEMU's block layer (which zbl-io stands in for)
+// before any driver sees it, so only qemu-io's verdict prints.
+int OutOfRange(Shell& sh, std::string_view what, const Status& st) {
   sh.out() << what << " failed: " << st.ErrnoText() << "\n";
   return -st.code();
 }
@@ -237,7 +247,7 @@ int ReadCmd(Shell& sh, Args argv) {
   Backend& dev = *sh.device();
   // Checked before the buffer exists so that a huge bad request allocates nothing.
   if (Status st = CheckPaddedIo(dev, offset, count, "read"); !st.ok()) {
-    return Failed(sh, "read", st);
+    return OutOfRange(sh, "read", st);
   }
   IoBuffer buf(static_cast<size_t>(count), 0xab);
   auto t1 = Clock::now();
@@ -409,7 +419,7 @@ int WriteCmd(Shell& sh, Args argv) {
   }
   Backend& dev = *sh.device();
   if (Status st = CheckPaddedIo(dev, offset, count, "write"); !st.ok()) {
-    return Failed(sh, "write", st);
+    return OutOfRange(sh, "write", st);
   }
   IoBuffer buf(static_cast<size_t>(count), f.z ? 0 : static_cast<uint8_t>(f.pattern));
   if (f.s && !FillFromFile(sh, f.source, buf)) {
@@ -576,6 +586,522 @@ int ZoneAppendCmd(Shell& sh, Args argv) {
   return 0;
 }
 
+// ---- readv, writev ------------------------------------------------------------------------
+
+// The lengths of readv/writev/aio_*: added up with qemu-io's create_iovec checks.
+bool IovecLength(Shell& sh, std::span<const std::string> lens, int64_t& total) {
+  return AppendLength(sh, lens, total);
+}
+
+bool VerifyPattern(Shell& sh, const uint8_t* p, int64_t offset, int64_t count, int pattern) {
+  for (int64_t i = 0; i < count; ++i) {
+    if (p[i] != pattern) {
+      sh.out() << "Pattern verification failed at offset " << offset << ", " << count
+               << " bytes\n";
+      return false;
+    }
+  }
+  return true;
+}
+
+struct VecFlags {
+  bool C = false, q = false, v = false, P = false, fua = false, r = false;
+  int pattern = 0;
+};
+
+// The options readv, writev and aio_* share; `extra` handles the command's own ('i', 'z', ...).
+// Returns 0, or the command's error (its complaint and usage already printed).
+template <typename Extra>
+int VecOptions(Shell& sh, const std::string& cmd, const GetoptResult& g, VecFlags& f,
+               Extra&& extra) {
+  for (const OptionEvent& ev : g.options) {
+    if (ev.kind != OptionEvent::Kind::kOption) {
+      return UsageError(sh, cmd, &ev);
+    }
+    switch (ev.opt) {
+      case 'C':
+        f.C = true;
+        break;
+      case 'q':
+        f.q = true;
+        break;
+      case 'v':
+        f.v = true;
+        break;
+      case 'f':
+        f.fua = true;
+        break;
+      case 'r':
+        f.r = true;  // registered buffers: accepted, no effect
+        break;
+      case 'P':
+        f.P = true;
+        f.pattern = ParsePattern(ev.arg);
+        if (f.pattern < 0) {
+          sh.out() << ev.arg << " is not a valid pattern byte\n";
+          return -EINVAL;
+        }
+        break;
+      default:
+        if (int r = extra(ev.opt); r != 0) {
+          return r;
+        }
+    }
+  }
+  return 0;
+}
+
+// Parses "off len [len..]" after the options; false after printing the error.
+bool VecOperands(Shell& sh, const std::vector<std::string>& ops, int64_t& offset, int64_t& total,
+                 int& err) {
+  offset = Cvtnum(ops[0]);
+  if (offset < 0) {
+    sh.out() << CvtnumError(offset, ops[0]) << "\n";
+    err = static_cast<int>(offset);
+    return false;
+  }
+  if (!IovecLength(sh, std::span<const std::string>(ops).subspan(1), total)) {
+    err = -EINVAL;
+    return false;
+  }
+  return true;
+}
+
+int ReadvCmd(Shell& sh, Args argv) {
+  GetoptResult g = Getopt(argv, "CP:qrv");
+  VecFlags f;
+  if (int r = VecOptions(sh, argv[0], g, f, [](char) { return 0; }); r != 0) {
+    return r;
+  }
+  if (g.operands.size() < 2) {
+    return UsageError(sh, argv[0], nullptr);
+  }
+  int64_t offset = 0, count = 0;
+  int err = 0;
+  if (!VecOperands(sh, g.operands, offset, count, err)) {
+    return err;
+  }
+  Backend& dev = *sh.device();
+  if (Status st = CheckPaddedIo(dev, offset, count, "read"); !st.ok()) {
+    return OutOfRange(sh, "readv", st);
+  }
+  IoBuffer buf(static_cast<size_t>(count), 0xab);
+  auto t1 = Clock::now();
+  Status st = PaddedRead(dev, offset, buf.data(), buf.size());
+  auto t2 = Clock::now();
+  if (!st.ok()) {
+    return Failed(sh, "readv", st);
+  }
+  int ret = 0;
+  if (f.P && !VerifyPattern(sh, buf.data(), offset, count, f.pattern)) {
+    ret = -EINVAL;
+  }
+  if (f.q) {
+    return ret;
+  }
+  if (f.v) {
+    DumpBuffer(sh.out(), buf.data(), offset, count);
+  }
+  PrintReport(sh.out(), "read", t2 - t1, offset, count, count, f.C);
+  return ret;
+}
+
+int WritevCmd(Shell& sh, Args argv) {
+  GetoptResult g = Getopt(argv, "CfqP:r");
+  VecFlags f;
+  f.pattern = 0xcd;
+  if (int r = VecOptions(sh, argv[0], g, f, [](char) { return 0; }); r != 0) {
+    return r;
+  }
+  if (g.operands.size() < 2) {
+    return UsageError(sh, argv[0], nullptr);
+  }
+  int64_t offset = 0, count = 0;
+  int err = 0;
+  if (!VecOperands(sh, g.operands, offset, count, err)) {
+    return err;
+  }
+  Backend& dev = *sh.device();
+  if (Status st = CheckPaddedIo(dev, offset, count, "write"); !st.ok()) {
+    return OutOfRange(sh, "writev", st);
+  }
+  IoBuffer buf(static_cast<size_t>(count), static_cast<uint8_t>(f.pattern));
+  auto t1 = Clock::now();
+  Status st = PaddedWrite(dev, offset, buf.data(), buf.size());
+  if (st.ok() && f.fua) {
+    st = dev.Flush();
+  }
+  auto t2 = Clock::now();
+  if (!st.ok()) {
+    return Failed(sh, "writev", st);
+  }
+  if (f.q) {
+    return 0;
+  }
+  PrintReport(sh.out(), "wrote", t2 - t1, offset, count, count, f.C);
+  return 0;
+}
+
+// ---- aio_read, aio_write, aio_flush ----------------------------------------------------------
+
+struct AioCmd : AioContext {
+  AioCmd(size_t len, uint8_t fill) : buf(len, fill) {}
+  IoBuffer buf;
+  VecFlags f;
+  bool write = false;
+  int64_t offset = 0;
+  Clock::time_point t1;
+};
+
+void AioReadDone(Shell& sh, AioCmd& c) {
+  auto t2 = Clock::now();
+  if (c.req.error != 0) {
+    // qemu-io's aio_read completion names readv (QEMU 10 qemu-io-cmds.c aio_read_done).
+    sh.out() << "readv failed: " << std::strerror(c.req.error) << "\n";
+    return;
+  }
+  const int64_t count = static_cast<int64_t>(c.buf.size());
+  if (c.f.P) {
+    VerifyPattern(sh, c.buf.data(), c.offset, count, c.f.pattern);
+  }
+  if (c.f.q) {
+    return;
+  }
+  if (c.f.v) {
+    DumpBuffer(sh.out(), c.buf.data(), c.offset, count);
+  }
+  PrintReport(sh.out(), "read", t2 - c.t1, c.offset, count, count, c.f.C);
+}
+
+void AioWriteDone(Shell& sh, AioCmd& c) {
+  auto t2 = Clock::now();
+  if (c.req.error != 0) {
+    sh.out() << "aio_write failed: " << std::strerror(c.req.error) << "\n";
+    return;
+  }
+  if (c.f.q) {
+    return;
+  }
+  const int64_t count = static_cast<int64_t>(c.buf.size());
+  PrintReport(sh.out(), "wrote", t2 - c.t1, c.offset, count, count, c.f.C);
+}
+
+int AioCommand(Shell& sh, Args argv, bool write) {
+  GetoptResult g = Getopt(argv, write ? "CfiqP:ruz" : "CiP:qrv");
+  VecFlags f;
+  f.pattern = write ? 0xcd : 0;
+  bool inject = false, z = false, u = false;
+  int r = VecOptions(sh, argv[0], g, f, [&](char opt) {
+    if (opt == 'i') {
+      inject = true;
+    } else if (opt == 'z') {
+      z = true;
+    } else if (opt == 'u') {
+      u = true;
+    }
+    return 0;
+  });
+  if (r != 0) {
+    return r;
+  }
+  // -i counts an invalid request in QEMU's statistics and submits nothing.
+  if (inject) {
+    sh.out() << "injecting invalid " << (write ? "write" : "read") << " request\n";
+    return 0;
+  }
+  if (g.operands.size() < 2) {
+    return UsageError(sh, argv[0], nullptr);
+  }
+  if (u && !z) {
+    sh.out() << "-u requires -z to be specified\n";
+    return -EINVAL;
+  }
+  if (z && g.operands.size() != 2) {
+    sh.out() << "-z supports only a single length parameter\n";
+    return -EINVAL;
+  }
+  int64_t offset = 0, count = 0;
+  int err = 0;
+  if (!VecOperands(sh, g.operands, offset, count, err)) {
+    return err;
+  }
+  auto ctx = std::make_unique<AioCmd>(static_cast<size_t>(count),
+                                      z ? 0 : static_cast<uint8_t>(write ? f.pattern : 0xab));
+  ctx->f = f;
+  ctx->write = write;
+  ctx->offset = offset;
+  ctx->req.op = write ? IoRequest::Op::kWrite : IoRequest::Op::kRead;
+  ctx->req.offset = static_cast<uint64_t>(offset);
+  ctx->req.buf = ctx->buf.data();
+  ctx->req.len = ctx->buf.size();
+  AioCmd* c = ctx.get();
+  ctx->finish = [&sh, c](AioContext&) {
+    if (c->write) {
+      if (c->req.error == 0 && c->f.fua) {
+        c->req.error = sh.device()->Flush().code();
+      }
+      AioWriteDone(sh, *c);
+    } else {
+      AioReadDone(sh, *c);
+    }
+  };
+  ctx->t1 = Clock::now();
+  return sh.SubmitAio(std::move(ctx));
+}
+
+int AioReadCmd(Shell& sh, Args argv) { return AioCommand(sh, argv, false); }
+int AioWriteCmd(Shell& sh, Args argv) { return AioCommand(sh, argv, true); }
+
+int AioFlushCmd(Shell& sh, Args) {
+  sh.Drain();
+  return 0;
+}
+
+// ---- discard, truncate, map, alloc -------------------------------------------------------------
+
+// zbl's nodes have no discard entry point yet: on a non-zoned device zbl-io writes zeroes,
+// which is what a read returns after QEMU's discard of a raw file (a punched hole). Zoned
+// devices refuse (their discard is a zone reset, which zone_reset does).
+Status DiscardRange(Backend& dev, uint64_t offset, uint64_t len) {
+  if (dev.model() != ZoneModel::kNone) {
+    return Error(ENOTSUP, "discard is not supported by this driver ({}, zoned): use zone_reset",
+                 dev.root().driver_name());
+  }
+  constexpr size_t kChunk = 1 << 20;
+  std::vector<uint8_t> zeroes(std::min<uint64_t>(len, kChunk), 0);
+  while (len > 0) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(len, kChunk));
+    ZBL_RETURN_IF_ERROR(PaddedWrite(dev, offset, zeroes.data(), n));
+    offset += n;
+    len -= n;
+  }
+  return Status::Ok();
+}
+
+int DiscardCmd(Shell& sh, Args argv) {
+  GetoptResult g = Getopt(argv, "Cq");
+  bool C = false, q = false;
+  for (const OptionEvent& ev : g.options) {
+    if (ev.kind != OptionEvent::Kind::kOption) {
+      return UsageError(sh, argv[0], &ev);
+    }
+    (ev.opt == 'C' ? C : q) = true;
+  }
+  if (g.operands.size() != 2) {
+    return UsageError(sh, argv[0], nullptr);
+  }
+  int64_t offset = 0, bytes = 0;
+  if (!Number(sh, g.operands[0], offset)) {
+    return static_cast<int>(offset);
+  }
+  if (!Number(sh, g.operands[1], bytes)) {
+    return static_cast<int>(bytes);
+  }
+  if (bytes > kMaxRequestBytes) {
+    sh.out() << "length cannot exceed " << kMaxRequestBytes << ", given " << g.operands[1] << "\n";
+    return -EINVAL;
+  }
+  if (Status st = CheckPaddedIo(*sh.device(), static_cast<uint64_t>(offset),
+                                static_cast<size_t>(bytes), "discard");
+      !st.ok() && sh.device()->model() == ZoneModel::kNone) {
+    return OutOfRange(sh, "discard", st);
+  }
+  auto t1 = Clock::now();
+  Status st = DiscardRange(*sh.device(), static_cast<uint64_t>(offset),
+                           static_cast<uint64_t>(bytes));
+  auto t2 = Clock::now();
+  if (!st.ok()) {
+    return Failed(sh, "discard", st);
+  }
+  if (!q) {
+    PrintReport(sh.out(), "discard", t2 - t1, offset, bytes, bytes, C);
+  }
+  return 0;
+}
+
+int TruncateCmd(Shell& sh, Args argv) {
+  GetoptResult g = Getopt(argv, "m:");
+  std::string mode = "off";
+  for (const OptionEvent& ev : g.options) {
+    if (ev.kind != OptionEvent::Kind::kOption) {
+      return UsageError(sh, argv[0], &ev);
+    }
+    mode = ev.arg;
+    if (mode != "off" && mode != "metadata" && mode != "falloc" && mode != "full") {
+      sh.err() << sh.progname() << ": Invalid preallocation mode '" << mode << "'\n";
+      return -EINVAL;
+    }
+  }
+  // qemu-io reads the first operand; more are allowed (up to 3 arguments) and ignored.
+  if (g.operands.empty()) {
+    return UsageError(sh, argv[0], nullptr);
+  }
+  int64_t offset = 0;
+  if (!Number(sh, g.operands[0], offset)) {
+    return static_cast<int>(offset);
+  }
+  Status st = sh.Truncate(static_cast<uint64_t>(offset), mode);
+  if (!st.ok()) {
+    sh.err() << sh.progname() << ": " << st.message() << "\n";
+    return -st.code();
+  }
+  return 0;
+}
+
+// zbl's nodes report no allocation status; a raw image without a backing file is allocated
+// everywhere, which is what QEMU answers for one (and what zbl-io answers for every device).
+int MapCmd(Shell& sh, Args) {
+  const uint64_t size = sh.device()->size();
+  if (size == 0) {
+    return 0;
+  }
+  sh.out() << fmt::format("{} (0x{:x}) bytes {} at offset {} (0x{:x})\n",
+                          Cvtstr(static_cast<double>(size)), size, "    allocated", Cvtstr(0), 0);
+  return 0;
+}
+
+int AllocCmd(Shell& sh, Args argv) {
+  int64_t offset = 0, count = 512;
+  if (!Number(sh, argv[1], offset)) {
+    return static_cast<int>(offset);
+  }
+  if (argv.size() == 3 && !Number(sh, argv[2], count)) {
+    return static_cast<int>(count);
+  }
+  const int64_t size = static_cast<int64_t>(sh.device()->size());
+  // Past the end QEMU's is_allocated answers "0 bytes more", which ends the count there.
+  const int64_t inside = offset >= size ? 0 : std::min(count, size - offset);
+  sh.out() << inside << "/" << inside << " bytes allocated at offset "
+           << Cvtstr(static_cast<double>(offset)) << "\n";
+  return 0;
+}
+
+// ---- sleep, abort, sigraise, reopen ------------------------------------------------------------
+
+int SleepCmd(Shell& sh, Args argv) {
+  char* end = nullptr;
+  errno = 0;
+  long ms = std::strtol(argv[1].c_str(), &end, 0);
+  if (ms < 0 || *end != '\0') {
+    sh.out() << argv[1] << " is not a valid number\n";
+    return -EINVAL;
+  }
+  // The main loop runs while qemu-io sleeps: aio completions print meanwhile.
+  auto until = Clock::now() + std::chrono::milliseconds(ms);
+  while (Clock::now() < until) {
+    sh.ReapAio(0);
+    auto left = until - Clock::now();
+    std::this_thread::sleep_for(std::min<Clock::duration>(left, std::chrono::milliseconds(1)));
+  }
+  sh.ReapAio(0);
+  return 0;
+}
+
+int AbortCmd(Shell&, Args) {
+  // As qemu-io: a crash, with whatever stdout still buffers lost.
+  std::abort();
+}
+
+int SigraiseCmd(Shell& sh, Args argv) {
+  int64_t sig = Cvtnum(argv[1]);
+  if (sig < 0) {
+    sh.out() << CvtnumError(sig, argv[1]) << "\n";
+    return static_cast<int>(sig);
+  }
+  if (sig > NSIG) {
+    sh.out() << "signal argument '" << argv[1] << "' is too large to be a valid signal\n";
+    return -EINVAL;
+  }
+  sh.out().flush();
+  sh.err().flush();
+  std::raise(static_cast<int>(sig));
+  return 0;
+}
+
+int ReopenCmd(Shell& sh, Args argv) {
+  GetoptResult g = Getopt(argv, "c:o:rw");
+  int rw = -1;  // -1: keep, 0: -w, 1: -r
+  bool both = false;
+  std::string options;
+  for (const OptionEvent& ev : g.options) {
+    if (ev.kind != OptionEvent::Kind::kOption) {
+      return UsageError(sh, argv[0], &ev);
+    }
+    switch (ev.opt) {
+      case 'c':
+        if (!ParseCacheMode(ev.arg)) {
+          sh.err() << sh.progname() << ": Invalid cache option: " << ev.arg << "\n";
+          return -EINVAL;
+        }
+        break;
+      case 'o':
+        options += (options.empty() ? "" : ",") + ev.arg;
+        break;
+      case 'r':
+      case 'w':
+        if (rw != -1) {
+          both = true;
+        }
+        rw = ev.opt == 'r' ? 1 : 0;
+        break;
+    }
+  }
+  if (both) {
+    sh.err() << sh.progname() << ": Only one -r/-w option may be given\n";
+    return -EINVAL;
+  }
+  if (!g.operands.empty()) {
+    return UsageError(sh, argv[0], nullptr);
+  }
+  if (!options.empty()) {
+    // zbl cannot change an open node's options; QEMU refuses the ones it cannot change either.
+    auto o = Options::Parse(options);
+    if (!o.ok()) {
+      sh.err() << sh.progname() << ": " << o.status().message() << "\n";
+      return -EINVAL;
+    }
+    sh.err() << sh.progname() << ": Cannot change the option '"
+             << options.substr(0, options.find_first_of("=,")) << "'\n";
+    return -EINVAL;
+  }
+  if (rw != -1) {
+    Status st = sh.SetReadOnly(rw == 1);
+    if (!st.ok()) {
+      sh.err() << sh.progname() << ": " << st.message() << "\n";
+      return -st.code();
+    }
+  }
+  return 0;
+}
+
+// ---- breakpoints --------------------------------------------------------------------------
+
+// QEMU suspends requests at blkdebug events; zbl's blkdebug filter injects errors only, so
+// every node answers as QEMU's nodes without breakpoint support do (ENOTSUP).
+int BreakCmd(Shell& sh, Args) {
+  sh.out() << "Could not set breakpoint: " << std::strerror(ENOTSUP) << "\n";
+  return -ENOTSUP;
+}
+
+int RemoveBreakCmd(Shell& sh, Args argv) {
+  sh.out() << "Could not remove breakpoint " << argv[1] << ": " << std::strerror(ENOTSUP)
+           << "\n";
+  return -ENOTSUP;
+}
+
+int ResumeCmd(Shell& sh, Args) {
+  sh.out() << "Could not resume request: " << std::strerror(ENOTSUP) << "\n";
+  return -ENOTSUP;
+}
+
+// qemu-io waits forever when no node can stop a request; zbl-io says why nothing will stop.
+int WaitBreakCmd(Shell& sh, Args argv) {
+  sh.err() << sh.progname() << ": wait_break " << argv[1]
+           << ": breakpoints are not supported by this driver ("
+           << sh.device()->root().driver_name() << "); no request can stop\n";
+  return -ENOTSUP;
+}
+
 // ---- open, close ----
 
 // Applies open's options to `a`; returns 0 or the command's error. Cache and AIO hints are
@@ -589,8 +1115,36 @@ int OpenOptions(Shell& sh, const std::string& cmd, const GetoptResult& g, ImageA
       case 'n':
         a.nocache = true;
         break;
-      case 't':
-        a.nocache = a.nocache || ev.arg == "none" || ev.arg == "directsync";
+      case 'r':
+        a.read_only = true;
+        break;
+      case 'U':
+        a.force_share = true;
+        break;
+      case 'k':
+        a.aio = "native";
+        break;
+      case 't': {
+        auto mode = ParseCacheMode(ev.arg);
+        if (!mode) {
+          sh.err() << sh.progname() << ": Invalid cache option: " << ev.arg << "\n";
+          return -EINVAL;
+        }
+        a.nocache = mode->direct;
+        break;
+      }
+      case 'i':
+        if (!IsAioMode(ev.arg)) {
+          sh.err() << sh.progname() << ": Invalid aio option: " << ev.arg << "\n";
+          return -EINVAL;
+        }
+        a.aio = ev.arg;
+        break;
+      case 'd':
+        if (!IsDiscardMode(ev.arg)) {
+          sh.err() << sh.progname() << ": Invalid discard option: " << ev.arg << "\n";
+          return -EINVAL;
+        }
         break;
       case 'o':
         if (sh.image_opts()) {
@@ -599,12 +1153,7 @@ int OpenOptions(Shell& sh, const std::string& cmd, const GetoptResult& g, ImageA
         }
         a.options += (a.options.empty() ? "" : ",") + ev.arg;
         break;
-      case 'k':
-      case 'i':
-      case 'd':
-      case 'U':
-        break;
-      default:  // -r, -s, -C: read-only, snapshot, copy-on-read
+      default:  // -s, -C: snapshot, copy-on-read
         sh.err() << sh.progname() << ": open -" << ev.opt << " is not supported by zbl-io\n";
         return -ENOTSUP;
     }
@@ -634,7 +1183,10 @@ int OpenCmd(Shell& sh, Args argv) {
     sh.err() << sh.progname() << ": " << dev.status().message() << "\n";
     return -EINVAL;
   }
-  sh.Adopt(std::move(*dev));
+  if (!a.image_opts && a.format.empty() && a.options.empty() && !a.image.empty()) {
+    WarnProbedRaw(sh.err(), a.image);
+  }
+  sh.Adopt(std::move(*dev), &a);
   return 0;
 }
 
@@ -770,23 +1322,159 @@ constexpr const char kWriteHelp[] =
     " -z, -- write zeroes\n"
     "\n";
 
+constexpr const char kAioReadHelp[] =
+    "\n"
+    " reads a range of bytes asynchronously, through the device's queue\n"
+    "\n"
+    " Example:\n"
+    " 'aio_read -P 0xcd 0 4k 4k' - reads 8 KiB and checks every byte is 0xcd\n"
+    "\n"
+    " The command returns once the request is queued; its result prints when it\n"
+    " completes (before a later command, during sleep, at aio_flush or at exit), and\n"
+    " an I/O error or a pattern mismatch then does not change the exit status.\n"
+    " -C, -- report statistics in a machine parsable format\n"
+    " -i, -- count an invalid request and submit nothing\n"
+    " -P, -- check the data against a pattern byte\n"
+    " -q, -- quiet mode, do not show I/O statistics\n"
+    " -r, -- register I/O buffer (accepted, no effect)\n"
+    " -v, -- dump buffer to standard output\n"
+    "\n";
+
+constexpr const char kAioWriteHelp[] =
+    "\n"
+    " writes a range of bytes asynchronously, through the device's queue\n"
+    "\n"
+    " Example:\n"
+    " 'aio_write -P 7 0 4k 4k' - writes 8 KiB of 0x07 at offset 0\n"
+    "\n"
+    " The command returns once the request is queued; its result prints when it\n"
+    " completes (before a later command, during sleep, at aio_flush or at exit), and\n"
+    " an I/O error then does not change the exit status. Default pattern 0xcd.\n"
+    " -C, -- report statistics in a machine parsable format\n"
+    " -f, -- Force Unit Access (a flush after the write)\n"
+    " -i, -- count an invalid request and submit nothing\n"
+    " -P, -- pattern byte to fill the buffer with\n"
+    " -q, -- quiet mode, do not show I/O statistics\n"
+    " -r, -- register I/O buffer (accepted, no effect)\n"
+    " -u, -- with -z, allow unmapping (accepted, no effect)\n"
+    " -z, -- write zeroes\n"
+    "\n";
+
+constexpr const char kDiscardHelp[] =
+    "\n"
+    " discards a range of bytes\n"
+    "\n"
+    " Example:\n"
+    " 'discard 0 1M' - the first MiB reads back as zeroes\n"
+    "\n"
+    " zbl's drivers have no discard entry point: on a non-zoned device the range is\n"
+    " written with zeroes (what a read returns after QEMU discards a raw file's range);\n"
+    " zoned devices refuse it (zone_reset empties zones).\n"
+    " -C, -- report statistics in a machine parsable format\n"
+    " -q, -- quiet mode, do not show I/O statistics\n"
+    "\n";
+
+constexpr const char kReadvHelp[] =
+    "\n"
+    " reads a range of bytes given as several lengths\n"
+    "\n"
+    " Example:\n"
+    " 'readv -v 512 1k 1k' - dumps 2 KiB read from offset 512\n"
+    "\n"
+    " -C, -- report statistics in a machine parsable format\n"
+    " -P, -- check the data against a pattern byte\n"
+    " -q, -- quiet mode, do not show I/O statistics\n"
+    " -r, -- register I/O buffer (accepted, no effect)\n"
+    " -v, -- dump buffer to standard output\n"
+    "\n";
+
+constexpr const char kWritevHelp[] =
+    "\n"
+    " writes a range of bytes given as several lengths\n"
+    "\n"
+    " Example:\n"
+    " 'writev 512 1k 1k' - writes 2 KiB of 0xcd at offset 512\n"
+    "\n"
+    " -C, -- report statistics in a machine parsable format\n"
+    " -f, -- Force Unit Access (a flush after the write)\n"
+    " -P, -- pattern byte to fill the buffer with (default 0xcd)\n"
+    " -q, -- quiet mode, do not show I/O statistics\n"
+    " -r, -- register I/O buffer (accepted, no effect)\n"
+    "\n";
+
+constexpr const char kReopenHelp[] =
+    "\n"
+    " changes how the open image is used\n"
+    "\n"
+    " Example:\n"
+    " 'reopen -r' - commands that write are refused from now on\n"
+    "\n"
+    " -r, -- read-only\n"
+    " -w, -- read-write (a file opened with -r is opened again read-write)\n"
+    " -c, -- cache mode (checked, no effect: an open node keeps its cache.direct)\n"
+    " -o, -- driver options: zbl cannot change an open node's options, refused\n"
+    "\n";
+
+constexpr const char kSigraiseHelp[] =
+    "\n"
+    " raises a signal in zbl-io itself\n"
+    "\n"
+    " Example:\n"
+    " 'sigraise 15' - raises SIGTERM\n"
+    "\n";
+
+// The one command table: name, alias, synopsis, one-line help, argument count bounds, flags,
+// extended help and handler. The synopses and one-liners are qemu-io's.
 constexpr CommandSpec kCommands[] = {
+    {"abort", nullptr, nullptr, "simulate a program crash using abort(3)", 0, 0, 0, nullptr,
+     AbortCmd},
+    {"aio_flush", nullptr, nullptr, "completes all outstanding aio requests", 0, 0, 0, nullptr,
+     AioFlushCmd},
+    {"aio_read", nullptr, "[-Ciqrv] [-P pattern] off len [len..]",
+     "asynchronously reads a number of bytes", 2, -1, 0, kAioReadHelp, AioReadCmd},
+    {"aio_write", nullptr, "[-Cfiqruz] [-P pattern] off len [len..]",
+     "asynchronously writes a number of bytes", 2, -1, kCommandWrite, kAioWriteHelp,
+     AioWriteCmd},
+    {"alloc", "a", "offset [count]", "checks if offset is allocated in the file", 1, 2, 0, nullptr,
+     AllocCmd},
+    {"break", nullptr, "event tag", "sets a breakpoint on event and tags the stopped request as tag",
+     2, 2, 0, nullptr, BreakCmd},
     {"close", "c", nullptr, "close the current open file", 0, 0, 0, nullptr, CloseCmd},
     {"describe", nullptr, nullptr,
      "zbl's view of the device: driver graph, options, limits, geometry (not in qemu-io)", 0, 0,
      kCommandZblOnly, nullptr, DescribeCmd},
+    {"discard", "d", "[-Cq] off len", "discards a number of bytes at a specified offset", 2, -1,
+     kCommandWrite, kDiscardHelp, DiscardCmd},
     {"flush", "f", nullptr, "flush all in-core file state to disk", 0, 0, 0, nullptr, FlushCmd},
     {"help", "?", "[command]", "help for one or all commands", 0, 1, kCommandGlobal, nullptr,
      HelpCmd},
     {"info", "i", nullptr, "prints information about the current file", 0, 0, 0, nullptr, InfoCmd},
     {"length", "l", nullptr, "gets the length of the current file", 0, 0, 0, nullptr, LengthCmd},
+    {"map", nullptr, "", "prints the allocated areas of a file", 0, 0, 0, nullptr, MapCmd},
     {"open", "o", "[-rsCnkU] [-t cache] [-d discard] [-o options] [path]",
      "open the file specified by path", 1, -1, kCommandNoFile, kOpenHelp, OpenCmd},
     {"quit", "q", nullptr, "exit the program", -1, -1, kCommandGlobal, nullptr, QuitCmd},
     {"read", "r", "[-abCqrv] [-P pattern [-s off] [-l len]] off len",
      "reads a number of bytes at a specified offset", 2, -1, 0, kReadHelp, ReadCmd},
+    {"readv", nullptr, "[-Cqrv] [-P pattern] off len [len..]",
+     "reads a number of bytes at a specified offset", 2, -1, 0, kReadvHelp, ReadvCmd},
+    {"remove_break", nullptr, "tag", "remove a breakpoint by tag", 1, 1, 0, nullptr,
+     RemoveBreakCmd},
+    {"reopen", nullptr, "[(-r|-w)] [-c cache] [-o options]", "reopens an image with new options",
+     0, -1, 0, kReopenHelp, ReopenCmd},
+    {"resume", nullptr, "tag", "resumes the request tagged as tag", 1, 1, 0, nullptr, ResumeCmd},
+    {"sigraise", nullptr, "signal", "raises a signal", 1, 1, 0, kSigraiseHelp, SigraiseCmd},
+    {"sleep", nullptr, nullptr, "waits for the given value in milliseconds", 1, 1, 0, nullptr,
+     SleepCmd},
+    {"truncate", "t", "[-m prealloc_mode] off", "truncates the current file at the given offset",
+     1, 3, kCommandWrite, nullptr, TruncateCmd},
+    {"wait_break", nullptr, "tag", "waits for the suspension of a request", 1, 1, 0, nullptr,
+     WaitBreakCmd},
     {"write", "w", "[-bcCfnqruz] [-P pattern | -s source_file] off len",
-     "writes a number of bytes at a specified offset", 2, -1, 0, kWriteHelp, WriteCmd},
+     "writes a number of bytes at a specified offset", 2, -1, kCommandWrite, kWriteHelp, WriteCmd},
+    {"writev", nullptr, "[-Cfqr] [-P pattern] off len [len..]",
+     "writes a number of bytes at a specified offset", 2, -1, kCommandWrite, kWritevHelp,
+     WritevCmd},
     {"zone_append", "zap", "offset len [len..]",
      "append write a number of bytes at a specified offset", 3, 4, 0, nullptr, ZoneAppendCmd},
     {"zone_close", "zc", "offset len", "close a range of zones in zone block device", 2, 2, 0,

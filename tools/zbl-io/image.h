@@ -2,7 +2,10 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <ostream>
 #include <string>
+#include <string_view>
 
 #include "zbl/backend.h"
 #include "zbl/status.h"
@@ -12,10 +15,28 @@ namespace zbl::io {
 struct ImageArgs {
   std::string image;        // a path, or an option string with image_opts
   bool image_opts = false;  // --image-opts
-  std::string format;       // -f: "" (= file), "file", "host_device" or "raw"
-  bool nocache = false;     // -n: cache.direct=on on every file/host_device node
+  // -f: "" (probed, as qemu-io: raw over the file, or over host_device for a block device),
+  // "file", "host_device" or "raw"
+  std::string format;
+  bool nocache = false;     // -n, -t none|directsync: cache.direct=on on file/host_device nodes
+  bool read_only = false;   // -r: read-only=on on file/host_device nodes
+  std::string aio;          // -i / -k: "", "threads", "native" or "io_uring"
+  bool force_share = false; // -U: only with -r, as in qemu-io
   std::string options;      // `open -o`: options for the root node ("driver=raw")
 };
+
+// qemu's cache modes (bdrv_parse_cache_mode): none, writeback, directsync, writethrough,
+// unsafe ("off" is "none"). zbl has one knob, cache.direct; the flush modes are accepted.
+struct CacheMode {
+  bool direct = false;
+};
+std::optional<CacheMode> ParseCacheMode(std::string_view mode);
+// qemu's aio modes (threads, native, io_uring) and discard modes (ignore, off, unmap, on).
+bool IsAioMode(std::string_view mode);
+bool IsDiscardMode(std::string_view mode);
+
+// qemu-io's warning when no format was given and probing guessed raw (on stderr).
+void WarnProbedRaw(std::ostream& err, const std::string& path);
 
 // The option string to open, or EINVAL naming what is wrong (a format zbl cannot open,
 // --image-opts together with -f, an option string that does not parse).

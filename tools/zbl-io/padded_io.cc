@@ -62,7 +62,8 @@ std::mutex& RmwMutex() {
 Status CheckPaddedIo(const Backend& dev, uint64_t offset, size_t len, std::string_view what) {
   const uint64_t size = dev.size();
   if (offset > size || len > size - offset) {
-    return Error(EINVAL, "{} of {} bytes at {:#x} is beyond the end of the device ({:#x})", what,
+    // QEMU's block layer answers EIO (blk_check_byte_request), before any driver sees it.
+    return Error(EIO, "{} of {} bytes at {:#x} is beyond the end of the device ({:#x})", what,
                  len, offset, size);
   }
   return Status::Ok();

@@ -24,7 +24,8 @@
 
 namespace zbl::io {
 
-// Range and size checks of a byte-granular request: EINVAL beyond the end of the device.
+// Range and size checks of a byte-granular request: EIO beyond the end of the device, as
+// QEMU's block layer answers.
 Status CheckPaddedIo(const Backend& dev, uint64_t offset, size_t len, std::string_view what);
 
 Status PaddedRead(Backend& dev, uint64_t offset, void* buf, size_t len);

@@ -6,19 +6,32 @@
 // A command never touches the device before its arguments are all valid.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "command_line.h"
+#include "image.h"
 #include "zbl/backend.h"
+#include "zbl/queue.h"
 
 namespace zbl::io {
 
+// An aio_read / aio_write in flight: the request, its buffer and what to print when it ends.
+struct AioContext {
+  IoRequest req;
+  std::function<void(AioContext&)> finish;  // prints qemu-io's completion lines
+  bool finished = false;
+  virtual ~AioContext() = default;
+};
+
 class Shell {
  public:
+  static constexpr unsigned kAioDepth = 64;
   // `device` may be null (no image given): only global commands (help, quit) then run.
   Shell(Backend* device, std::ostream& out, std::ostream& err, std::string progname = "zbl-io")
       : device_(device), out_(out), err_(err), progname_(std::move(progname)) {}
@@ -31,14 +44,45 @@ class Shell {
 
   Backend* device() { return device_; }
   // Takes an opened device (the command line's image, or `open`); `close` drops it.
-  void Adopt(std::unique_ptr<Backend> device) {
+  // `args` (if given) are what it was opened from: truncate and reopen open it again.
+  void Adopt(std::unique_ptr<Backend> device, const ImageArgs* args = nullptr) {
+    Drain();
+    queue_.reset();
     owned_ = std::move(device);
     device_ = owned_.get();
+    have_args_ = args != nullptr;
+    args_ = have_args_ ? *args : ImageArgs{};
+    read_only_ = args_.read_only;
   }
   void Close() {
+    Drain();
+    queue_.reset();
     device_ = nullptr;
     owned_.reset();
+    read_only_ = false;
+    have_args_ = false;
   }
+  // -r / open -r / reopen -r: commands that write are refused, as qemu's permission check
+  // refuses them ("Block node is read-only").
+  bool read_only() const { return read_only_; }
+  // reopen -r / -w. Back to read-write, a device whose file was opened read-only=on (-r) is
+  // opened again without it.
+  Status SetReadOnly(bool on);
+  // truncate: a plain file image (driver=file, or raw over it without a window) is closed,
+  // resized as QEMU's file-posix resizes it (mode off, falloc or full) and opened again.
+  // Other devices cannot change size: ENOTSUP naming the driver.
+  Status Truncate(uint64_t size, const std::string& mode);
+
+  // aio_*: submits `ctx` to the device's queue (created on first use). A request the queue
+  // cannot take as it is (a byte range off the device's request alignment, which QEMU's block
+  // layer pads) runs synchronously through the padded path and completes at the next reap.
+  // Returns 0, or the negative errno of a refused submission (after calling ctx's finish).
+  int SubmitAio(std::unique_ptr<AioContext> ctx);
+  // Runs the completions that are ready (min = 0) or waits for at least `min`.
+  void ReapAio(unsigned min);
+  // Waits for every request in flight (aio_flush, close, exit).
+  void Drain();
+  unsigned aio_inflight() const { return static_cast<unsigned>(aio_.size()); }
   // --image-opts: `open`'s argument is an option string, not a path.
   bool image_opts() const { return image_opts_; }
   void set_image_opts(bool on) { image_opts_ = on; }
@@ -56,8 +100,17 @@ class Shell {
   void PrintUsage(const CommandSpec& spec);
 
  private:
+  Result<IoQueue*> Queue();
+
   Backend* device_;
   std::unique_ptr<Backend> owned_;
+  bool read_only_ = false;
+  bool have_args_ = false;
+  ImageArgs args_;
+  std::unique_ptr<IoQueue> queue_;
+  // Requests submitted and not yet finished; and finished synchronous fallbacks not yet reaped.
+  std::vector<std::unique_ptr<AioContext>> aio_;
+  std::vector<std::unique_ptr<AioContext>> done_;
   bool image_opts_ = false;
   std::ostream& out_;
   std::ostream& err_;

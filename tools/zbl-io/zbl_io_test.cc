@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "command_line.h"
-#include "getopt.h"
+#include "command_getopt.h"
 #include "image.h"
 #include "numbers.h"
 #include "padded_io.h"
@@ -190,7 +190,16 @@ TEST(CommandTable, SortedUniqueAndConsistent) {
 TEST(BuildOptionString, PathsFormatsAndNoCache) {
   ImageArgs a;
   a.image = "/tmp/a,b.img";
+  // No format: probed as qemu-io probes a plain file, raw over the file.
+  EXPECT_EQ(*BuildOptionString(a), "driver=raw,file.driver=file,file.filename=/tmp/a,,b.img");
+  a.format = "file";
   EXPECT_EQ(*BuildOptionString(a), "driver=file,filename=/tmp/a,,b.img");
+  a.read_only = true;
+  a.aio = "native";
+  EXPECT_EQ(*BuildOptionString(a),
+            "driver=file,filename=/tmp/a,,b.img,read-only=on,aio=io_uring");
+  a.read_only = false;
+  a.aio.clear();
   a.format = "raw";
   EXPECT_EQ(*BuildOptionString(a), "driver=raw,file.driver=file,file.filename=/tmp/a,,b.img");
   a.nocache = true;

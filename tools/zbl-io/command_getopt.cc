@@ -1,4 +1,4 @@
-#include "getopt.h"
+#include "command_getopt.h"
 
 namespace zbl::io {
 namespace {
