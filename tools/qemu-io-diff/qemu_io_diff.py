@@ -57,6 +57,10 @@ DOCUMENTED = {
         "to the request alignment, e.g. with O_DIRECT): qemu-io 10 dies on an assertion in "
         "block/io.c bdrv_create_padded_qiov ('pad->local_qiov.niov == MIN(padded_niov, "
         "IOV_MAX)'): the padded vector skips the empty element. zbl-io runs the request."),
+    "aio-register-assert": (
+        "aio_read / aio_write -r (register the buffer): qemu-io 10 dies on an assertion in "
+        "block/graph-lock.c bdrv_graph_rdlock_main_loop ('!qemu_in_coroutine()'): the "
+        "completion unregisters the buffer from coroutine context. zbl-io runs the request."),
     "zap-bad-option": (
         "zone_append with an unknown option: qemu-io's zone_append calls getopt once and treats "
         "any option as -p (it prints getopt's complaint, then appends anyway); zbl-io prints the "
@@ -79,8 +83,8 @@ COMMANDS = {
     "zone_report": True, "zone_open": True, "zone_close": True, "zone_finish": True,
     "zone_reset": True, "zone_append": True,
     "break": True, "remove_break": True, "resume": True, "wait_break": True,
-    # sigraise kills the process with an arbitrary signal: not part of zbl-io's brief.
-    "sigraise": False,
+    # sigraise: only signals that end the process (a stop signal would hang the run).
+    "sigraise": True,
 }
 ALIASES = {"read": "r", "write": "w", "flush": "f", "discard": "d", "truncate": "t", "info": "i",
            "length": "l", "help": "?", "quit": "q", "open": "o", "close": "c",
@@ -90,6 +94,13 @@ ZONE_COMMANDS = {"zone_report", "zone_open", "zone_close", "zone_finish", "zone_
                  "zone_append"}
 
 # "4 KiB, 1 ops; 00.00 sec (...)"; past a minute the time reads "0:24:34.80" without "sec".
+# QEMU aborts: (commands, the assertion text in qemu-io's stderr, an option the command has).
+QEMU_ASSERTIONS = {
+    "padded-qiov-assert": (("readv", "writev"), "bdrv_create_padded_qiov: Assertion", None),
+    "aio-register-assert": (("aio_read", "aio_write"),
+                            "bdrv_graph_rdlock_main_loop: Assertion", "-r"),
+}
+
 RATE_RE = re.compile(r"^[0-9.]+ (bytes|[KMGTPE]iB), [0-9]+ ops; [0-9:.]+( sec)? \(.*\)$")
 CSV_RE = re.compile(r"^(\d+),(\d+),\d+:\d\d:\d\d\.\d\d,[^,]+,[^,]+$")
 
@@ -364,6 +375,8 @@ class Gen:
         if cmd == "sleep":
             return ["sleep " + r.choice(["0", "1", "2", "x", "1k"])] if r.random() < 0.95 \
                 else ["sleep"]
+        if cmd == "sigraise":
+            return ["sigraise " + r.choice(["15", "10", "2", "9", "12", "x", "15 1", ""])]
         if cmd == "help":
             if r.random() < 0.3:
                 return [self.name("help")]
@@ -430,7 +443,7 @@ class Gen:
         weights = {"read": 6, "write": 8, "readv": 2, "writev": 2, "aio_read": 1.5,
                    "aio_write": 1.5, "zone_report": 5, "zone_open": 3, "zone_close": 2,
                    "zone_finish": 2, "zone_reset": 3, "zone_append": 5, "abort": 0.1,
-                   "quit": 0.2, "close": 0.4, "open": 0.6, "sleep": 0.3, "info": 0.4,
+                   "quit": 0.2, "sigraise": 0.1, "close": 0.4, "open": 0.6, "sleep": 0.3, "info": 0.4,
                    "help": 0.5, "discard": 2, "truncate": 0.7}
         if not self.t.zoned:
             for z in ZONE_COMMANDS:
@@ -662,15 +675,15 @@ class Runner:
         """(index, qemu-io's stdout, zbl-io's stdout, qemu-io's run) of the first command whose
         output differs, or Nones. A crash shows as the last command qemu-io started."""
         qs, zs, q, z = self.per_command(script, cmds, workdir)
-        self.last_qemu = q
         for i in range(min(len(qs), len(zs), len(cmds))):
             h = set()
             if self.norm_stdout(qs[i], self.qp, h) != self.norm_stdout(zs[i], self.zp, h):
-                return i, qs[i], zs[i]
-        if q[2] != z[2] and 0 < len(qs) <= len(cmds) and len(qs) != len(zs):
-            k = len(qs) - 1
-            return k, qs[k], zs[k] if k < len(zs) else ""
-        return None, None, None
+                return i, qs[i], zs[i], q
+        if q[2] != z[2] and qs and cmds:
+            # same output, different ends (a crash, possibly at exit): the last command started
+            k = min(len(qs), len(cmds)) - 1
+            return k, qs[k], zs[k] if k < len(zs) else "", q
+        return None, None, None, q
 
     def zone_full(self, script, cmds, k, workdir):
         """Is the zone command k appends to FULL just before it (probed with zbl-io)?"""
@@ -685,32 +698,39 @@ class Runner:
         last = z[0].split(self.zp + "> ")[-1]
         return "zcond:14" in last
 
-    def documented_hit(self, script, cmds, k, qout, zout, workdir):
-        """The name of the documented difference command k hits, or None."""
+    def documented_hit(self, script, cmds, k, qout, zout, q, workdir):
+        """(name of the documented difference hit or None, index of the command that hit it).
+        q is qemu-io's whole run (stdin mode: one prompt before each command it started)."""
         c = cmds[k]
         words = c.split()
         name = words[0] if words else ""
         full = {v: k2 for k2, v in ALIASES.items()}.get(name, name)
         t = self.t
-        q = getattr(self, "last_qemu", None)
-        if full in ("readv", "writev") and q and q[2] == -6 and \
-                "bdrv_create_padded_qiov: Assertion" in q[1] and k == len(q[0].split(
-                    self.qp + "> ")) - 2:
-            return "padded-qiov-assert"
+        if q[2] == -6:
+            # the command qemu-io died in: the last one it started (k, or an aio_flush after)
+            crash = min(len(q[0].split(self.qp + "> ")) - 2, len(cmds) - 1)
+            for name, (commands, assertion, option) in QEMU_ASSERTIONS.items():
+                if assertion not in q[1]:
+                    continue
+                for i in range(crash, -1, -1):  # the last such command before the crash
+                    w = cmds[i].split()
+                    n = {v: k2 for k2, v in ALIASES.items()}.get(w[0], w[0]) if w else ""
+                    if n in commands and (option is None or option in w):
+                        return name, i
         if full == "zone_append" and any(w.startswith("-") and w != "-p" and not
                                          re.match(r"^-\d", w) for w in words[1:]):
-            return "zap-bad-option"
+            return "zap-bad-option", k
         if full == "zone_append" and t.zoned and "Input/output error" in zout and \
                 "failed" not in qout and self.zone_full(script, cmds, k, workdir):
-            return "zap-full-zone"
+            return "zap-full-zone", k
         if full in ("write", "writev", "aio_write") and t.zoned and \
                 "Invalid argument" in zout and "wrote" in qout:
             ops = rw_operands(words)
             if ops:
                 off, lens = ops
                 if t.is_seq(off) and (off % t.lbs or sum(lens) % t.lbs):
-                    return "unaligned-seq-write"
-        return None
+                    return "unaligned-seq-write", k
+        return None, k
 
     # -- one script: compare, attribute documented differences, shrink the rest ------------
     def diverges(self, script, cmds, workdir):
@@ -720,10 +740,12 @@ class Runner:
             reason, _ = self.compare(q, z)
             if reason is None:
                 return None, cmds
-            k, qo, zo = self.first_diff(script, cmds, workdir)
-            if k is None or not self.documented_hit(script, cmds, k, qo, zo, workdir):
+            k, qo, zo, qrun = self.first_diff(script, cmds, workdir)
+            hit = (None, k) if k is None else \
+                self.documented_hit(script, cmds, k, qo, zo, qrun, workdir)
+            if not hit[0]:
                 return reason, cmds
-            cmds = cmds[:k] + cmds[k + 1:]
+            cmds = cmds[:hit[1]] + cmds[hit[1] + 1:]
         return None, cmds
 
     def run_script(self, script):
@@ -749,12 +771,13 @@ class Runner:
                         self.hits[h] += 1
                 if reason is None:
                     break
-                k, qo, zo = self.first_diff(script, cmds, workdir)
-                hit = None if k is None else self.documented_hit(script, cmds, k, qo, zo, workdir)
-                if not hit:
+                k, qo, zo, qrun = self.first_diff(script, cmds, workdir)
+                hit = (None, k) if k is None else \
+                    self.documented_hit(script, cmds, k, qo, zo, qrun, workdir)
+                if not hit[0]:
                     break
-                hits_here.append(hit)
-                cmds = cmds[:k] + cmds[k + 1:]
+                hits_here.append(hit[0])
+                cmds = cmds[:hit[1]] + cmds[hit[1] + 1:]
             if script.documented_argv:
                 hits_here.append(script.documented_argv)
             with self.lock:
@@ -923,7 +946,7 @@ def make_script(args, t, enabled, index):
     # the file), a few beyond it
     gen = Gen(t, rng, enabled, t.visible)
     for opt in (["-U"], ["-i", "threads"], ["--aio=io_uring"], ["-t", "writeback"],
-                ["-t", "directsync"], ["-r"], ["-T", "bogus_event_name"]):
+                ["-t", "directsync"], ["-r"], ["-T", "zblnomatch*"]):
         if rng.random() < 0.04:
             groups.append(opt)
     if rng.random() < 0.1 and len(groups) > 1:
