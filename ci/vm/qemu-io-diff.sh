@@ -29,7 +29,8 @@ guest() {
   for i in 0 1 2; do
     python3 "$QID_RUNNER" --zbl-io "$ZBL_IO" --target device --device "${devs[$i]}" \
       --family "${names[$i]}" --geometry "${geos[$i]}" --scripts "$QID_SCRIPTS" \
-      --seed "$QID_SEED" --timeout 120 --work /tmp/qid-"${names[$i]}" \
+      --seed "$QID_SEED" --timeout 120 --max-shrink 8 --max-report 8 \
+      --work /tmp/qid-"${names[$i]}" \
       >"$out/qemu-io-diff-${names[$i]}.log" 2>&1 &
     pids+=($!)
   done

@@ -544,6 +544,7 @@ class Runner:
         self.counts = {"scripts": 0, "commands": 0, "runs": 0, "divergences": 0}
         self.hits = {k: 0 for k in list(DOCUMENTED) + NORMALISED}
         self.failures = []
+        self.shrinks = 0
 
     # -- fresh images ----------------------------------------------------------------------
     def fresh(self, workdir, size):
@@ -787,7 +788,10 @@ class Runner:
                     self.hits[h] += 1
             if reason is None:
                 return
-            shrunk = self.shrink(script, cmds, workdir)
+            with self.lock:
+                self.shrinks += 1
+                do_shrink = self.shrinks <= self.a.max_shrink
+            shrunk = self.shrink(script, cmds, workdir) if do_shrink else cmds
             q, z = self.pair(script, shrunk, workdir)
             reason2, _ = self.compare(q, z)
             with self.lock:
@@ -1000,6 +1004,8 @@ def main():
     ap.add_argument("--work", default=None, help="scratch directory (default: a temp dir)")
     ap.add_argument("--disable", default="", help="comma-separated commands not to generate")
     ap.add_argument("--max-report", type=int, default=5)
+    ap.add_argument("--max-shrink", type=int, default=20,
+                    help="shrink only the first N divergences (the rest print whole)")
     ap.add_argument("--simple-cmdline", action="store_true",
                     help="options first, then the image, then -c CMD only (no other orders, "
                          "no stdin, no extra global options): to look at the commands alone")
