@@ -53,7 +53,8 @@ DOCUMENTED = {
         "pads it (read-modify-write, reading beyond the write pointer) and the zone takes a "
         "whole block nobody wrote; zbl refuses it with EINVAL, as the kernel does for O_DIRECT."),
     "padded-qiov-assert": (
-        "readv/writev with a zero-length element in a request that needs padding (not aligned "
+        "readv/writev/aio_read/aio_write with a zero-length element in a request that needs "
+        "padding (not aligned "
         "to the request alignment, e.g. with O_DIRECT): qemu-io 10 dies on an assertion in "
         "block/io.c bdrv_create_padded_qiov ('pad->local_qiov.niov == MIN(padded_niov, "
         "IOV_MAX)'): the padded vector skips the empty element. zbl-io runs the request."),
@@ -96,7 +97,8 @@ ZONE_COMMANDS = {"zone_report", "zone_open", "zone_close", "zone_finish", "zone_
 # "4 KiB, 1 ops; 00.00 sec (...)"; past a minute the time reads "0:24:34.80" without "sec".
 # QEMU aborts: (commands, the assertion text in qemu-io's stderr, an option the command has).
 QEMU_ASSERTIONS = {
-    "padded-qiov-assert": (("readv", "writev"), "bdrv_create_padded_qiov: Assertion", None),
+    "padded-qiov-assert": (("readv", "writev", "aio_read", "aio_write"),
+                           "bdrv_create_padded_qiov: Assertion", None),
     "aio-register-assert": (("aio_read", "aio_write"),
                             "bdrv_graph_rdlock_main_loop: Assertion", "-r"),
 }
@@ -517,7 +519,7 @@ class Script:
         if self.image_pos == "middle" and words:
             k = len(words) // 2
             # never between an option and its argument
-            while k < len(words) and (words[k - 1] in ("-c", "--cmd", "-f", "-t", "-i",
+            while k < len(words) and (words[k - 1] in ("-c", "--cmd", "-f", "-t", "-i", "-T",
                                                        "--format") if k else False):
                 k += 1
             return words[:k] + [self.image] + words[k:]
@@ -1004,6 +1006,7 @@ def main():
     ap.add_argument("--work", default=None, help="scratch directory (default: a temp dir)")
     ap.add_argument("--disable", default="", help="comma-separated commands not to generate")
     ap.add_argument("--max-report", type=int, default=5)
+    ap.add_argument("--log", help="write every divergence's report to this file")
     ap.add_argument("--max-shrink", type=int, default=20,
                     help="shrink only the first N divergences (the rest print whole)")
     ap.add_argument("--simple-cmdline", action="store_true",
@@ -1064,6 +1067,9 @@ def main():
         with ThreadPoolExecutor(max_workers=max(1, a.jobs)) as ex:
             for f in [ex.submit(r.run_script, s) for s in scripts]:
                 f.result()
+        if a.log:
+            with open(a.log, "w") as f:
+                f.write("".join(rep + "\n" for rep in r.failures))
         for rep in r.failures[:a.max_report]:
             print(rep)
         if len(r.failures) > a.max_report:
