@@ -94,7 +94,8 @@ std::string ReadFile(const fs::path& p) {
 
 // Runs zbl-io with stdout and stderr on one pipe; returns the output and the exit status.
 std::pair<std::string, int> RunZblIo(const Script& s) {
-  std::vector<std::string> argv{"zbl-io"};
+  // --explain: the golden files keep zbl's reason lines ("zbl-io: <detail>") in their place.
+  std::vector<std::string> argv{"zbl-io", "--explain"};
   argv.reserve(1 + s.args.size() + 2 * s.commands.size());
   argv.insert(argv.end(), s.args.begin(), s.args.end());
   for (const auto& c : s.commands) {

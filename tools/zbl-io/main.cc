@@ -48,6 +48,8 @@ void Usage() {
                "  -U, --force-share    force shared permissions (with -r)\n"
                "  -s, -C, --object     qemu-io's snapshot, copy-on-read and objects:\n"
                "                       not supported, refused\n"
+               "  --explain            zbl only: before qemu-io's verdict on a failed\n"
+               "                       request, print zbl's reason on stderr\n"
                "  -h, --help           display this help and exit\n"
                "  -V, --version        output version information and exit\n"
                "\n"
@@ -93,7 +95,7 @@ int Fail(const std::string& msg) {
   return 1;
 }
 
-enum LongOnly { kOptObject = 256, kOptImageOpts };
+enum LongOnly { kOptObject = 256, kOptImageOpts, kOptExplain };
 
 // qemu-io's option set: short options and their long names (getopt_long accepts any
 // unambiguous prefix of a long name, and says which names an ambiguous one matches).
@@ -116,12 +118,14 @@ const struct option kLongOptions[] = {
     {"object", required_argument, nullptr, kOptObject},
     {"image-opts", no_argument, nullptr, kOptImageOpts},
     {"force-share", no_argument, nullptr, 'U'},
+    {"explain", no_argument, nullptr, kOptExplain},  // zbl only
     {nullptr, 0, nullptr, 0},
 };
 
 int Main(int argc, char** argv) {
   zbl::io::ImageArgs image;
   std::vector<std::string> cmds;
+  bool explain = false;
   // getopt's messages carry argv[0] as given, as qemu-io's do; glibc prints them on stderr.
   opterr = 1;
   optind = 1;
@@ -180,6 +184,9 @@ int Main(int argc, char** argv) {
       case kOptImageOpts:
         image.image_opts = true;
         break;
+      case kOptExplain:
+        explain = true;
+        break;
       case 's':
         return Fail("-s (snapshot) is not supported: zbl has no temporary overlay");
       case 'C':
@@ -200,6 +207,7 @@ int Main(int argc, char** argv) {
   }
   zbl::io::Shell shell(nullptr, std::cout, std::cerr, kProgname);
   shell.set_image_opts(image.image_opts);
+  shell.set_explain(explain);
   if (argc - optind == 1) {
     image.image = argv[optind];
     auto dev = zbl::io::OpenImage(image);

@@ -143,7 +143,7 @@ void Shell::Drain() {
 }
 
 void Shell::ReportDetail(const Status& st) {
-  if (st.ok() || st.message().empty()) {
+  if (!explain_ || st.ok() || st.message().empty()) {
     return;
   }
   err() << progname_ << ": " << st.message() << "\n";

@@ -93,9 +93,11 @@ class Shell {
     out_.flush();
     return err_;
   }
-  // Prints zbl's description of a failed request on the error stream ("zbl-io: write at 0x0
-  // is not at the write pointer 0x1000"); qemu-io's own one-line verdict follows on `out`.
+  // With explain on (zbl-io --explain), prints zbl's description of a failed request on the
+  // error stream ("zbl-io: write at 0x0 is not at the write pointer 0x1000"); qemu-io's own
+  // one-line verdict follows on `out`. Off (the default), stderr stays qemu-io's.
   void ReportDetail(const Status& st);
+  void set_explain(bool on) { explain_ = on; }
   // qemu-io's "name args -- oneline" usage line, on `out`.
   void PrintUsage(const CommandSpec& spec);
 
@@ -105,6 +107,7 @@ class Shell {
   Backend* device_;
   std::unique_ptr<Backend> owned_;
   bool read_only_ = false;
+  bool explain_ = false;
   bool have_args_ = false;
   ImageArgs args_;
   std::unique_ptr<IoQueue> queue_;

@@ -315,9 +315,17 @@ TEST_F(ShellTest, DescribeIsZblsView) {
 }
 
 TEST_F(ShellTest, DeviceErrorsPrintDetailThenVerdict) {
-  ASSERT_EQ(Run("write 4k 4k"), -EIO);
+  Shell sh(dev_.get(), out_, err_);
+  sh.set_explain(true);
+  ASSERT_EQ(sh.Execute("write 4k 4k"), -EIO);
   EXPECT_EQ(out_.str(), "write failed: Input/output error\n");
   EXPECT_EQ(err_.str().rfind("zbl-io: ", 0), 0u) << err_.str();
+}
+
+TEST_F(ShellTest, WithoutExplainStderrStaysQemuIos) {
+  ASSERT_EQ(Run("write 4k 4k"), -EIO);
+  EXPECT_EQ(out_.str(), "write failed: Input/output error\n");
+  EXPECT_EQ(err_.str(), "");
 }
 
 // Random lines from qemu-io's vocabulary: whatever they ask, the shell answers with 0 or a
@@ -447,9 +455,9 @@ TEST(PaddedIo, BeyondTheEndIsRefusedBeforeAnyIo) {
   ASSERT_TRUE(dev);
   uint8_t b[200] = {};
   Status st = PaddedWrite(*dev, (1 << 20) - 100, b, sizeof b);
-  EXPECT_EQ(st.code(), EINVAL);
+  EXPECT_EQ(st.code(), EIO);  // QEMU's block layer answers EIO
   EXPECT_NE(st.message().find("beyond the end"), std::string::npos) << st.ToString();
-  EXPECT_EQ(PaddedRead(*dev, (1 << 20) - 100, b, sizeof b).code(), EINVAL);
+  EXPECT_EQ(PaddedRead(*dev, (1 << 20) - 100, b, sizeof b).code(), EIO);
   EXPECT_EQ(dev->stats().writes, 0u);
 }
 
