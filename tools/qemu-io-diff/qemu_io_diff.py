@@ -546,12 +546,14 @@ class Runner:
         self.hits = {k: 0 for k in list(DOCUMENTED) + NORMALISED}
         self.failures = []
         self.shrinks = 0
+        self.conv_dirty = True
         self.t0 = time.monotonic()
 
     # -- fresh images ----------------------------------------------------------------------
     def fresh(self, workdir, size):
         if self.t.device:
-            reset_device(self.t)
+            reset_device(self.t, zero_conv=self.conv_dirty)
+            self.conv_dirty = False
             return
         path = os.path.join(workdir, "disk.img")
         with open(path, "wb") as f:
@@ -561,6 +563,20 @@ class Runner:
 
     def run_tool(self, tool, script, cmds, workdir, size):
         self.fresh(workdir, size)
+        if self.t.device and self.t.conv:
+            # the conventional zones are zeroed before the next run only if this one may have
+            # written them (a write-like command below their end, or one not understood)
+            conv_end = self.t.conv * self.t.zone
+            for c in cmds:
+                w = c.split()
+                n = {v: k2 for k2, v in ALIASES.items()}.get(w[0], w[0]) if w else ""
+                if n in WRITE_LIKE:
+                    ops = rw_operands(w)
+                    off = ops[0] if ops else parse_offset(c)
+                    if off is None or off < conv_end:
+                        self.conv_dirty = True
+                elif n in ("open", "reopen"):
+                    self.conv_dirty = True
         # argv[0] is the bare name for both (getopt's messages print it), the path is executed
         argv = [os.path.basename(tool)] + script.argv(cmds)
         try:
@@ -879,11 +895,14 @@ BLKRESETZONE = 0x40101283  # _IOW(0x12, 131, struct blk_zone_range {u64 sector, 
 BLKGETSIZE64 = 0x80081272
 
 
-def reset_device(t):
+WRITE_LIKE = {"write", "writev", "aio_write", "zone_append", "discard", "truncate"}
+
+
+def reset_device(t, zero_conv=True):
     fd = os.open(t.device, os.O_RDWR | os.O_DIRECT)
     try:
         fcntl.ioctl(fd, BLKRESETZONE, struct.pack("QQ", 0, t.size >> 9))
-        if t.conv:
+        if t.conv and zero_conv:
             buf = mmap.mmap(-1, 1 << 20)
             for off in range(0, t.conv * t.zone, 1 << 20):
                 os.pwrite(fd, buf, off)
