@@ -986,6 +986,9 @@ int SleepCmd(Shell& sh, Args argv) {
     sh.out() << argv[1] << " is not a valid number\n";
     return -EINVAL;
   }
+  if (!sh.process_commands()) {
+    ms = 0;  // in process: no stalls (see Shell::set_process_commands)
+  }
   // The main loop runs while qemu-io sleeps: aio completions print meanwhile.
   auto until = Clock::now() + std::chrono::milliseconds(ms);
   while (Clock::now() < until) {
@@ -997,7 +1000,15 @@ int SleepCmd(Shell& sh, Args argv) {
   return 0;
 }
 
-int AbortCmd(Shell&, Args) {
+int ProcessCommandRefused(Shell& sh, std::string_view cmd) {
+  sh.err() << sh.progname() << ": " << cmd << " is not enabled in this in-process shell\n";
+  return -ENOTSUP;
+}
+
+int AbortCmd(Shell& sh, Args argv) {
+  if (!sh.process_commands()) {
+    return ProcessCommandRefused(sh, argv[0]);
+  }
   // As qemu-io: a crash, with whatever stdout still buffers lost.
   std::abort();
 }
@@ -1011,6 +1022,9 @@ int SigraiseCmd(Shell& sh, Args argv) {
   if (sig > NSIG) {
     sh.out() << "signal argument '" << argv[1] << "' is too large to be a valid signal\n";
     return -EINVAL;
+  }
+  if (!sh.process_commands()) {
+    return ProcessCommandRefused(sh, argv[0]);
   }
   sh.out().flush();
   sh.err().flush();

@@ -208,6 +208,7 @@ int Main(int argc, char** argv) {
   zbl::io::Shell shell(nullptr, std::cout, std::cerr, kProgname);
   shell.set_image_opts(image.image_opts);
   shell.set_explain(explain);
+  shell.set_process_commands(true);
   if (argc - optind == 1) {
     image.image = argv[optind];
     auto dev = zbl::io::OpenImage(image);

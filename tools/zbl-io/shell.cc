@@ -158,9 +158,12 @@ Status Shell::SetReadOnly(bool on) {
     read_only_ = on;
     return Status::Ok();
   }
-  if (have_args_ && args_.read_only) {
-    ImageArgs rw = args_;
-    rw.read_only = false;
+  ImageArgs rw = args_;
+  rw.read_only = false;
+  auto ro_opts = BuildOptionString(args_);
+  auto rw_opts = BuildOptionString(rw);
+  // Only a file node opened with read-only=on (-r) needs opening again.
+  if (have_args_ && args_.read_only && ro_opts.ok() && rw_opts.ok() && *ro_opts != *rw_opts) {
     auto dev = OpenImage(rw);
     if (!dev.ok()) {
       return dev.status();

@@ -93,11 +93,17 @@ class Shell {
     out_.flush();
     return err_;
   }
-  // With explain on (zbl-io --explain), prints zbl's description of a failed request on the
-  // error stream ("zbl-io: write at 0x0 is not at the write pointer 0x1000"); qemu-io's own
-  // one-line verdict follows on `out`. Off (the default), stderr stays qemu-io's.
+  // With explain on, prints zbl's description of a failed request on the error stream
+  // ("zbl-io: write at 0x0 is not at the write pointer 0x1000"); qemu-io's own one-line verdict
+  // follows on `out`. On by default in process (tests, fuzzers); the zbl-io program turns it
+  // off unless --explain is given, so that its stderr is qemu-io's.
   void ReportDetail(const Status& st);
   void set_explain(bool on) { explain_ = on; }
+  // abort, sigraise and sleep act on the process (a crash, a signal, a wait). Off by default:
+  // in process they answer ENOTSUP (sleep returns at once) so that a test or a fuzzer feeding
+  // command lines cannot be killed or stalled by one; the zbl-io program turns them on.
+  bool process_commands() const { return process_commands_; }
+  void set_process_commands(bool on) { process_commands_ = on; }
   // qemu-io's "name args -- oneline" usage line, on `out`.
   void PrintUsage(const CommandSpec& spec);
 
@@ -107,7 +113,8 @@ class Shell {
   Backend* device_;
   std::unique_ptr<Backend> owned_;
   bool read_only_ = false;
-  bool explain_ = false;
+  bool explain_ = true;
+  bool process_commands_ = false;
   bool have_args_ = false;
   ImageArgs args_;
   std::unique_ptr<IoQueue> queue_;

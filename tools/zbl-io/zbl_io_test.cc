@@ -5,14 +5,18 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <random>
 #include <sstream>
 #include <thread>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "command_line.h"
 #include "command_getopt.h"
@@ -323,7 +327,9 @@ TEST_F(ShellTest, DeviceErrorsPrintDetailThenVerdict) {
 }
 
 TEST_F(ShellTest, WithoutExplainStderrStaysQemuIos) {
-  ASSERT_EQ(Run("write 4k 4k"), -EIO);
+  Shell sh(dev_.get(), out_, err_);
+  sh.set_explain(false);
+  ASSERT_EQ(sh.Execute("write 4k 4k"), -EIO);
   EXPECT_EQ(out_.str(), "write failed: Input/output error\n");
   EXPECT_EQ(err_.str(), "");
 }
@@ -534,6 +540,249 @@ TEST_F(ShellTest, UnalignedReadAndWriteLikeQemuIo) {
   out_.str("");
   ASSERT_EQ(Run("read -P 0x22 100 20"), 0);
   EXPECT_EQ(out_.str().rfind("read 20/20 bytes at offset 100\n", 0), 0u) << out_.str();
+}
+
+
+// ---- the commands added for qemu-io parity --------------------------------------------------
+
+std::string TempImage(const std::string& name, size_t size) {
+  const std::string path = ::testing::TempDir() + name;
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f.seekp(static_cast<std::streamoff>(size) - 1);
+  f.put('\0');
+  return path;
+}
+
+std::vector<std::string> OutLines(const std::string& s) {
+  std::vector<std::string> v;
+  std::istringstream in(s);
+  for (std::string l; std::getline(in, l);) {
+    if (l.find(" ops; ") == std::string::npos) {  // rate lines aside
+      v.push_back(l);
+    }
+  }
+  return v;
+}
+
+// aio_write requests to one zone, all queued before any is reaped: each gets what the device
+// gives. Whatever order they reach it in, the ones that landed are exactly the blocks below the
+// final write pointer, and every one above it was refused.
+TEST(ShellAio, WritesToOneZoneGetWhatTheDeviceGives) {
+  auto b = Backend::Open("driver=emulated,model=hm,size=16M,zone-size=4M");
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  Backend* dev = b->get();
+  std::ostringstream out, err;
+  Shell sh(nullptr, out, err);
+  sh.Adopt(std::move(*b));
+  constexpr int kN = 16;
+  for (int i = kN - 1; i >= 0; --i) {  // highest offset first: most are ahead of the pointer
+    ASSERT_EQ(sh.Execute("aio_write " + std::to_string(4096 * i) + " 4k"), 0) << err.str();
+  }
+  ASSERT_EQ(sh.Execute("aio_flush"), 0);
+  EXPECT_EQ(sh.aio_inflight(), 0u);
+  auto z = dev->ReportZones(0, 1u);
+  ASSERT_TRUE(z.ok());
+  const uint64_t wp = (*z)[0].write_pointer;
+  int landed = 0, refused = 0;
+  for (const std::string& l : OutLines(out.str())) {
+    uint64_t off = 0;
+    if (std::sscanf(l.c_str(), "wrote 4096/4096 bytes at offset %lu", &off) == 1) {
+      EXPECT_LT(off, wp) << l;
+      ++landed;
+    } else {
+      EXPECT_EQ(l.rfind("aio_write failed: ", 0), 0u) << l;
+      ++refused;
+    }
+  }
+  EXPECT_EQ(landed + refused, kN) << out.str();
+  EXPECT_EQ(wp, 4096u * static_cast<uint64_t>(landed)) << out.str();
+}
+
+// On a plain file the queue is the file driver's (io_uring or threads): many requests in flight
+// at once, each completing once, the data where it was asked to go.
+TEST(ShellAio, PlainFileQueueCompletesEveryRequest) {
+  const std::string path = TempImage("zbl_io_aio.img", 1 << 20);
+  ImageArgs a;
+  a.image = path;
+  a.format = "raw";
+  auto dev = OpenImage(a);
+  ASSERT_TRUE(dev.ok()) << dev.status().ToString();
+  std::ostringstream out, err;
+  Shell sh(nullptr, out, err);
+  sh.Adopt(std::move(*dev), &a);
+  constexpr int kN = 100;  // more than the queue depth: submission waits for room
+  static_assert(kN > static_cast<int>(Shell::kAioDepth));
+  for (int i = 0; i < kN; ++i) {
+    ASSERT_EQ(sh.Execute(fmt::format("aio_write -q -P {} {} 4k", i, 4096 * i)), 0) << err.str();
+  }
+  ASSERT_EQ(sh.Execute("aio_write -P 0x77 1 100"), 0);  // unaligned: the padded path
+  ASSERT_EQ(sh.Execute("aio_flush"), 0);
+  EXPECT_EQ(out.str().find("failed"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("wrote 100/100 bytes at offset 1\n"), std::string::npos) << out.str();
+  out.str("");
+  for (int i = 1; i < kN; ++i) {
+    EXPECT_EQ(sh.Execute(fmt::format("read -q -P {} {} 4k", i, 4096 * i)), 0) << out.str();
+  }
+  EXPECT_EQ(sh.Execute("read -q -P 0x77 1 100"), 0) << out.str();
+  // Requests still in flight at close complete (and print) before the device goes away.
+  ASSERT_EQ(sh.Execute("aio_read -P 5 20k 4k"), 0);
+  sh.Close();
+  EXPECT_NE(out.str().find("read 4096/4096 bytes at offset 20480"), std::string::npos)
+      << out.str();
+  std::remove(path.c_str());
+}
+
+TEST(ShellAio, ErrorsPrintAtCompletionAndDoNotFailTheCommand) {
+  auto b = Backend::Open("driver=emulated,model=hm,size=16M,zone-size=4M");
+  ASSERT_TRUE(b.ok());
+  std::ostringstream out, err;
+  Shell sh(nullptr, out, err);
+  sh.Adopt(std::move(*b));
+  EXPECT_EQ(sh.Execute("aio_write 4k 4k"), 0);  // off the write pointer
+  EXPECT_EQ(sh.Execute("aio_read 16M 4k"), 0);  // beyond the end
+  EXPECT_EQ(sh.Execute("aio_flush"), 0);
+  EXPECT_EQ(OutLines(out.str()),
+            (std::vector<std::string>{"aio_write failed: Input/output error",
+                                      "readv failed: Input/output error"}));
+  EXPECT_EQ(sh.Execute("aio_write -u 0 4k"), -EINVAL);
+  EXPECT_EQ(sh.Execute("aio_write -z 0 4k 4k"), -EINVAL);
+}
+
+TEST(ShellReadOnly, WritesRefusedUntilReopenW) {
+  ImageArgs a;  // zbl-io -r --image-opts driver=emulated,...
+  a.image_opts = true;
+  a.image = "driver=emulated,model=hm,size=16M,zone-size=4M";
+  a.read_only = true;
+  auto b = OpenImage(a);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  Backend* dev = b->get();
+  std::ostringstream out, err;
+  Shell sh(nullptr, out, err);
+  sh.Adopt(std::move(*b), &a);
+  for (const char* c : {"write 0 4k", "writev 0 4k", "aio_write 0 4k", "discard 0 4k",
+                        "truncate 8M"}) {
+    err.str("");
+    EXPECT_EQ(sh.Execute(c), -EPERM) << c;
+    EXPECT_EQ(err.str(), "zbl-io: Block node is read-only\n") << c;
+  }
+  EXPECT_EQ(sh.Execute("aio_flush"), 0);
+  EXPECT_EQ(dev->stats().writes, 0u);
+  EXPECT_EQ(sh.Execute("read -q 0 4k"), 0);
+  EXPECT_EQ(sh.Execute("reopen -w"), 0) << err.str();
+  EXPECT_EQ(sh.Execute("write -q 0 4k"), 0) << out.str();
+  EXPECT_EQ(sh.Execute("reopen -r"), 0);
+  EXPECT_EQ(sh.Execute("write -q 4k 4k"), -EPERM);
+  EXPECT_EQ(sh.Execute("reopen -r -w"), -EINVAL);
+}
+
+// -r on a plain file opens it read-only=on; reopen -w opens it again read-write.
+TEST(ShellReadOnly, ReopenWOpensAReadOnlyFileAgain) {
+  const std::string path = TempImage("zbl_io_ro.img", 1 << 20);
+  ImageArgs a;
+  a.image = path;
+  a.format = "raw";
+  a.read_only = true;
+  auto dev = OpenImage(a);
+  ASSERT_TRUE(dev.ok()) << dev.status().ToString();
+  EXPECT_NE((*dev)->option_string().find("read-only=on"), std::string::npos);
+  std::ostringstream out, err;
+  Shell sh(nullptr, out, err);
+  sh.Adopt(std::move(*dev), &a);
+  EXPECT_EQ(sh.Execute("write -q 0 4k"), -EPERM);
+  EXPECT_EQ(sh.Execute("reopen -w"), 0) << err.str();
+  EXPECT_EQ(sh.device()->option_string().find("read-only=on"), std::string::npos);
+  EXPECT_EQ(sh.Execute("write -q -P 3 0 4k"), 0) << out.str() << err.str();
+  EXPECT_EQ(sh.Execute("read -q -P 3 0 4k"), 0) << out.str();
+  std::remove(path.c_str());
+}
+
+TEST(ShellUnsupported, DiscardTruncateAndBreakpointsAreRefusedWhereTheNodeCannot) {
+  auto b = Backend::Open("driver=emulated,model=hm,size=16M,zone-size=4M");
+  ASSERT_TRUE(b.ok());
+  Backend* dev = b->get();
+  std::ostringstream out, err;
+  Shell sh(nullptr, out, err);
+  sh.Adopt(std::move(*b));
+  EXPECT_EQ(sh.Execute("discard 0 4k"), -ENOTSUP);
+  EXPECT_EQ(out.str(), "discard failed: Operation not supported\n");
+  out.str("");
+  EXPECT_EQ(sh.Execute("truncate 8M"), -ENOTSUP);
+  EXPECT_NE(err.str().find("not supported by this driver (emulated)"), std::string::npos)
+      << err.str();
+  EXPECT_EQ(dev->size(), 16u << 20);
+  err.str("");
+  EXPECT_EQ(sh.Execute("break write_aio a"), -ENOTSUP);
+  EXPECT_EQ(sh.Execute("remove_break a"), -ENOTSUP);
+  EXPECT_EQ(sh.Execute("resume a"), -ENOTSUP);
+  EXPECT_EQ(out.str(),
+            "Could not set breakpoint: Operation not supported\n"
+            "Could not remove breakpoint a: Operation not supported\n"
+            "Could not resume request: Operation not supported\n");
+  // qemu-io would wait forever here; zbl-io says no request can stop.
+  EXPECT_EQ(sh.Execute("wait_break a"), -ENOTSUP);
+  EXPECT_NE(err.str().find("breakpoints are not supported by this driver"), std::string::npos);
+  EXPECT_EQ(dev->stats().writes, 0u);
+}
+
+// In process, nothing a command line says can crash, signal or stall the caller.
+TEST_F(ShellTest, ProcessCommandsAreOffInProcess) {
+  EXPECT_EQ(Run("abort"), -ENOTSUP);
+  EXPECT_EQ(Run("sigraise 9"), -ENOTSUP);
+  EXPECT_EQ(Run("sigraise 100"), -EINVAL);  // checked as qemu-io checks it, first
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(Run("sleep 100000"), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  EXPECT_EQ(Run("sleep 1k"), -EINVAL);
+  EXPECT_EQ(out_.str(),
+            "signal argument '100' is too large to be a valid signal\n1k is not a valid number\n");
+}
+
+TEST(ShellFile, TruncateResizesAPlainFileAndOpensItAgain) {
+  const std::string path = TempImage("zbl_io_truncate.img", 1 << 20);
+  ImageArgs a;
+  a.image = path;
+  auto dev = OpenImage(a);
+  ASSERT_TRUE(dev.ok()) << dev.status().ToString();
+  std::ostringstream out, err;
+  Shell sh(nullptr, out, err);
+  sh.Adopt(std::move(*dev), &a);
+  EXPECT_EQ(sh.Execute("write -q -P 9 0 4k"), 0);
+  EXPECT_EQ(sh.Execute("truncate 2M"), 0) << err.str();
+  EXPECT_EQ(sh.device()->size(), 2u << 20);
+  EXPECT_EQ(std::filesystem::file_size(path), 2u << 20);
+  EXPECT_EQ(sh.Execute("read -q -P 9 0 4k"), 0) << out.str();
+  EXPECT_EQ(sh.Execute("read -q -P 0 1M 1M"), 0) << out.str();
+  EXPECT_EQ(sh.Execute("truncate -m full 512k"), -ENOTSUP);
+  EXPECT_EQ(err.str(), "zbl-io: Cannot use preallocation for shrinking files\n");
+  EXPECT_EQ(sh.Execute("truncate -m bogus 1M"), -EINVAL);
+  EXPECT_EQ(std::filesystem::file_size(path), 2u << 20);
+  EXPECT_EQ(sh.Execute("t -m falloc 3M"), 0) << err.str();
+  EXPECT_EQ(sh.device()->size(), 3u << 20);
+  std::remove(path.c_str());
+}
+
+TEST(ShellFile, MapAllocAndDiscardOnAPlainFile) {
+  const std::string path = TempImage("zbl_io_map.img", 1 << 20);
+  ImageArgs a;
+  a.image = path;
+  a.format = "raw";
+  auto dev = OpenImage(a);
+  ASSERT_TRUE(dev.ok());
+  std::ostringstream out, err;
+  Shell sh(nullptr, out, err);
+  sh.Adopt(std::move(*dev), &a);
+  EXPECT_EQ(sh.Execute("write -q 0 64k"), 0);
+  EXPECT_EQ(sh.Execute("discard -q 4k 8k"), 0);
+  EXPECT_EQ(sh.Execute("read -q -P 0 4k 8k"), 0) << out.str();
+  EXPECT_EQ(sh.Execute("read -q -P 0xcd 12k 4k"), 0) << out.str();
+  EXPECT_EQ(sh.Execute("map"), 0);
+  EXPECT_EQ(sh.Execute("alloc 1M 4k"), 0);
+  EXPECT_EQ(sh.Execute("alloc 1020k 8k"), 0);
+  EXPECT_EQ(out.str(),
+            "1 MiB (0x100000) bytes     allocated at offset 0 bytes (0x0)\n"
+            "0/0 bytes allocated at offset 1 MiB\n"
+            "4096/4096 bytes allocated at offset 1020 KiB\n");
+  std::remove(path.c_str());
 }
 
 }  // namespace
