@@ -29,7 +29,7 @@ guest() {
   for i in 0 1 2; do
     python3 "$QID_RUNNER" --zbl-io "$ZBL_IO" --target device --device "${devs[$i]}" \
       --family "${names[$i]}" --geometry "${geos[$i]}" --scripts "$QID_SCRIPTS" \
-      --seed "$QID_SEED" --timeout 120 --max-shrink 8 --max-report 8 --progress 20 \
+      --seed "$QID_SEED" --timeout 120 --max-shrink 3 --max-report 8 --progress 20 \
       --work /tmp/qid-"${names[$i]}" \
       >"$out/qemu-io-diff-${names[$i]}.log" 2>&1 &
     pids+=($!)
