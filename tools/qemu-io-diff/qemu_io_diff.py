@@ -579,14 +579,25 @@ class Runner:
                     self.conv_dirty = True
         # argv[0] is the bare name for both (getopt's messages print it), the path is executed
         argv = [os.path.basename(tool)] + script.argv(cmds)
+        t0 = time.monotonic()
         try:
-            p = subprocess.run(argv, executable=shutil.which(tool), cwd=workdir, input=script.stdin_text(cmds).encode(),
+            p = subprocess.run(argv, executable=shutil.which(tool), cwd=workdir,
+                               input=script.stdin_text(cmds).encode(),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                timeout=self.a.timeout)
         except subprocess.TimeoutExpired:
+            print("qemu-io-diff: %s: timed out after %s s: %s" % (
+                self.t.name, self.a.timeout, " ".join(shlex.quote(w) for w in argv)),
+                file=sys.stderr, flush=True)
             return ("<timeout after %ss>" % self.a.timeout, "", "timeout", "")
         except OSError as e:
             raise HarnessError("cannot run %s: %s" % (tool, e.strerror))
+        finally:
+            took = time.monotonic() - t0
+            if took > 10:
+                print("qemu-io-diff: %s: a run took %.0f s: %s" % (
+                    self.t.name, took, " ".join(shlex.quote(w) for w in argv)),
+                    file=sys.stderr, flush=True)
         image = ""
         if not self.t.device:
             img = os.path.join(workdir, "disk.img")
