@@ -62,6 +62,10 @@ DOCUMENTED = {
         "aio_read / aio_write -r (register the buffer): qemu-io 10 dies on an assertion in "
         "block/graph-lock.c bdrv_graph_rdlock_main_loop ('!qemu_in_coroutine()'): the "
         "completion unregisters the buffer from coroutine context. zbl-io runs the request."),
+    "zap-over-max-append": (
+        "zone append longer than the device's zone_append_max_bytes: QEMU emulates zone append "
+        "with a write at its cached write pointer and never checks the limit, so the append "
+        "succeeds; a device's zone append (and zbl) refuses it with EINVAL."),
     "zap-bad-option": (
         "zone_append with an unknown option: qemu-io's zone_append calls getopt once and treats "
         "any option as -p (it prints getopt's complaint, then appends anyway); zbl-io prints the "
@@ -117,6 +121,7 @@ class Target:
     """name, zoned geometry (None on files), and the option groups that open the image."""
 
     def __init__(self, name, size, lbs=512, zone=0, cap=0, conv=0, device=None):
+        self.max_append = 0
         self.name, self.size, self.lbs = name, size, lbs
         self.zone, self.cap, self.conv, self.device = zone, cap, conv, device
 
@@ -741,8 +746,15 @@ class Runner:
         if full == "zone_append" and t.zoned and "Input/output error" in zout and \
                 "failed" not in qout and self.zone_full(script, cmds, k, workdir):
             return "zap-full-zone", k
+        if full == "zone_append" and t.zoned and t.max_append and "Invalid argument" in zout \
+                and "failed" not in qout:
+            ops = rw_operands(words)
+            if ops and sum(ops[1]) > t.max_append:
+                return "zap-over-max-append", k
+        # qemu-io pads: the write succeeds (reported, or silent with -q) or the padded write
+        # fails at the device (EIO, not at the write pointer); zbl-io answers EINVAL first
         if full in ("write", "writev", "aio_write") and t.zoned and \
-                "Invalid argument" in zout and "wrote" in qout:
+                "Invalid argument" in zout and "Invalid argument" not in qout:
             ops = rw_operands(words)
             if ops:
                 off, lens = ops
@@ -941,7 +953,9 @@ def device_target(args):
     g = dict(kv.split("=") for kv in args.geometry.split(",")) if args.geometry else {}
     cap = cvtnum(g.get("cap", str(zone)))
     conv = int(g.get("conv", "0"))
-    return Target(args.family or name, size, lbs=lbs, zone=zone, cap=cap, conv=conv, device=dev)
+    t = Target(args.family or name, size, lbs=lbs, zone=zone, cap=cap, conv=conv, device=dev)
+    t.max_append = int(rd("zone_append_max_bytes"))
+    return t
 
 
 # ---------------------------------------------------------------------------------------------
