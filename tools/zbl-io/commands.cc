@@ -412,14 +412,26 @@ int WriteCmd(Shell& sh, Args argv) {
     sh.out() << "cannot combine zero write with registered I/O buffer\n";
     return -EINVAL;
   }
+  Backend& dev = *sh.device();
+  // A compressed write is range-checked by QEMU's block layer first; a VM state write is not.
+  if (!f.b) {
+    if (Status st = CheckPaddedIo(dev, offset, count, "write"); !st.ok()) {
+      return OutOfRange(sh, "write", st);
+    }
+  }
   if (f.b || f.c) {
     return Failed(sh, "write",
                   Error(ENOTSUP, "{} is not supported by zbl devices",
                         f.b ? "VM state (-b)" : "compressed writing (-c)"));
   }
-  Backend& dev = *sh.device();
-  if (Status st = CheckPaddedIo(dev, offset, count, "write"); !st.ok()) {
-    return OutOfRange(sh, "write", st);
+  // -z -n (BDRV_REQ_NO_FALLBACK): padding an unaligned range is a fallback QEMU then refuses.
+  if (f.z && f.n) {
+    const uint64_t align = sh.QemuAlignment();
+    if (align > 1 && (static_cast<uint64_t>(offset) % align != 0 ||
+                      static_cast<uint64_t>(count) % align != 0)) {
+      return Failed(sh, "write", Error(ENOTSUP, "write -z -n of an unaligned range needs padding, "
+                                                "a fallback -n forbids"));
+    }
   }
   IoBuffer buf(static_cast<size_t>(count), f.z ? 0 : static_cast<uint8_t>(f.pattern));
   if (f.s && !FillFromFile(sh, f.source, buf)) {
@@ -487,6 +499,12 @@ int ZoneMgmtCmd(Shell& sh, Args argv, ZoneOp op) {
   }
   if (!Number(sh, argv[2], len)) {
     return static_cast<int>(len);
+  }
+  // QEMU's block layer checks the range before the driver sees the request (EIO).
+  if (Status st = CheckPaddedIo(*sh.device(), static_cast<uint64_t>(offset),
+                                static_cast<size_t>(len), "zone management");
+      !st.ok()) {
+    return OutOfRange(sh, fmt::format("zone {}", ToString(op)), st);
   }
   Status st = sh.device()->ZoneMgmt(op, static_cast<uint64_t>(offset), static_cast<uint64_t>(len));
   if (!st.ok()) {
@@ -820,6 +838,10 @@ int AioCommand(Shell& sh, Args argv, bool write) {
     sh.out() << "-z supports only a single length parameter\n";
     return -EINVAL;
   }
+  if (z && f.r) {
+    sh.out() << "cannot combine zero write with registered I/O buffer\n";
+    return -EINVAL;
+  }
   int64_t offset = 0, count = 0;
   int err = 0;
   if (!VecOperands(sh, g.operands, offset, count, err)) {
@@ -932,12 +954,11 @@ int TruncateCmd(Shell& sh, Args argv) {
       return -EINVAL;
     }
   }
-  // qemu-io reads the first operand; more are allowed (up to 3 arguments) and ignored.
-  if (g.operands.empty()) {
-    return UsageError(sh, argv[0], nullptr);
-  }
+  // qemu-io reads the first operand; more are allowed (up to 3 arguments) and ignored. With
+  // none (options only) it reads its first argument, which is then an option.
+  const std::string& size_text = g.operands.empty() ? argv[1] : g.operands[0];
   int64_t offset = 0;
-  if (!Number(sh, g.operands[0], offset)) {
+  if (!Number(sh, size_text, offset)) {
     return static_cast<int>(offset);
   }
   Status st = sh.Truncate(static_cast<uint64_t>(offset), mode);
@@ -1035,7 +1056,7 @@ int SigraiseCmd(Shell& sh, Args argv) {
 int ReopenCmd(Shell& sh, Args argv) {
   GetoptResult g = Getopt(argv, "c:o:rw");
   int rw = -1;  // -1: keep, 0: -w, 1: -r
-  bool both = false;
+  bool both = false, have_cache = false;
   std::string options;
   for (const OptionEvent& ev : g.options) {
     if (ev.kind != OptionEvent::Kind::kOption) {
@@ -1047,6 +1068,7 @@ int ReopenCmd(Shell& sh, Args argv) {
           sh.err() << sh.progname() << ": Invalid cache option: " << ev.arg << "\n";
           return -EINVAL;
         }
+        have_cache = true;
         break;
       case 'o':
         options += (options.empty() ? "" : ",") + ev.arg;
@@ -1066,6 +1088,12 @@ int ReopenCmd(Shell& sh, Args argv) {
   }
   if (!g.operands.empty()) {
     return UsageError(sh, argv[0], nullptr);
+  }
+  const bool cache_keys = options.rfind("cache.", 0) == 0 ||
+                          options.find(",cache.") != std::string::npos;
+  if (have_cache && cache_keys) {
+    sh.err() << sh.progname() << ": Cannot set both -c and the cache options\n";
+    return -EINVAL;
   }
   if (!options.empty()) {
     // zbl cannot change an open node's options; QEMU refuses the ones it cannot change either.
@@ -1440,7 +1468,7 @@ constexpr const char kSigraiseHelp[] =
 // The one command table: name, alias, synopsis, one-line help, argument count bounds, flags,
 // extended help and handler. The synopses and one-liners are qemu-io's.
 constexpr CommandSpec kCommands[] = {
-    {"abort", nullptr, nullptr, "simulate a program crash using abort(3)", 0, 0, 0, nullptr,
+    {"abort", nullptr, nullptr, "simulate a program crash using abort(3)", 0, 0, kCommandNoFile, nullptr,
      AbortCmd},
     {"aio_flush", nullptr, nullptr, "completes all outstanding aio requests", 0, 0, 0, nullptr,
      AioFlushCmd},
@@ -1477,9 +1505,10 @@ constexpr CommandSpec kCommands[] = {
     {"reopen", nullptr, "[(-r|-w)] [-c cache] [-o options]", "reopens an image with new options",
      0, -1, 0, kReopenHelp, ReopenCmd},
     {"resume", nullptr, "tag", "resumes the request tagged as tag", 1, 1, 0, nullptr, ResumeCmd},
-    {"sigraise", nullptr, "signal", "raises a signal", 1, 1, 0, kSigraiseHelp, SigraiseCmd},
-    {"sleep", nullptr, nullptr, "waits for the given value in milliseconds", 1, 1, 0, nullptr,
-     SleepCmd},
+    {"sigraise", nullptr, "signal", "raises a signal", 1, 1, kCommandNoFile, kSigraiseHelp,
+     SigraiseCmd},
+    {"sleep", nullptr, nullptr, "waits for the given value in milliseconds", 1, 1,
+     kCommandNoFile, nullptr, SleepCmd},
     {"truncate", "t", "[-m prealloc_mode] off", "truncates the current file at the given offset",
      1, 3, kCommandWrite, nullptr, TruncateCmd},
     {"wait_break", nullptr, "tag", "waits for the suspension of a request", 1, 1, 0, nullptr,

@@ -1,6 +1,7 @@
 // From zbl-io's command line (IMAGE, --image-opts, -f, -n) to a zbl option string.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -34,6 +35,11 @@ std::optional<CacheMode> ParseCacheMode(std::string_view mode);
 // qemu's aio modes (threads, native, io_uring) and discard modes (ignore, off, unmap, on).
 bool IsAioMode(std::string_view mode);
 bool IsDiscardMode(std::string_view mode);
+
+// The request alignment QEMU's file-posix finds for an O_DIRECT regular file: the smallest of
+// 1, 512, 1024, 2048, 4096 bytes that a direct read at offset 0 accepts, where 1 (the file
+// system takes any size) counts as max(4096, the page size).
+uint64_t DirectIoAlignment(const std::string& path);
 
 // qemu-io's warning when no format was given and probing guessed raw (on stderr).
 void WarnProbedRaw(std::ostream& err, const std::string& path);

@@ -6,9 +6,12 @@
 // next word, short flags cluster (-nr). Each option is applied as it is met, as qemu-io does
 // (a bad -t value is reported before a later unknown option).
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -228,7 +231,20 @@ int Main(int argc, char** argv) {
 
 }  // namespace
 
+// The signals QEMU's main loop takes over (SIGBUS, SIGUSR1, SIGALRM, SIGIO through a signalfd)
+// or ignores (SIGPIPE) do not end qemu-io; `sigraise` of one must not end zbl-io either.
+static void SignalsAsQemuIo() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGBUS, SIGUSR1, SIGALRM, SIGIO}) {
+    sigaddset(&set, sig);
+  }
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
 int main(int argc, char** argv) {
+  SignalsAsQemuIo();
   // Nothing below throws by design; an allocation failure for a huge buffer still may.
   try {
     return Main(argc, argv);

@@ -33,6 +33,7 @@ constexpr const char kQemuIo[] = "/usr/bin/qemu-io";
 struct Case {
   const char* name;
   std::vector<std::string> args;  // "disk.img" is the fresh image in the working directory
+  uint64_t image_size = 1 << 20;
 };
 
 // gtest prints a failing case as its command line.
@@ -148,6 +149,29 @@ const std::vector<Case>& Cases() {
       {"sigraise_term", {"-f", "raw", "disk.img", "-c", "sigraise 15"}},
       {"unknown_command", {"-f", "raw", "disk.img", "-c", "bogus 1", "-c", "flush",
                            "-c", "f", "-c", "l"}},
+      {"direct_size_off_alignment", {"-n", "-f", "file", "disk.img", "-c", "length"},
+       (1 << 20) + 512},
+      {"direct_size_off_alignment_ro", {"-nr", "-f", "file", "disk.img", "-c", "length"},
+       (1 << 20) + 512},
+      {"zone_management_beyond_end", {"-f", "file", "disk.img", "-c", "zf 1M 4k",
+                                      "-c", "zrs 1020k 8k", "-c", "zo 2M 4k", "-c", "zc 0 4k"}},
+      {"commands_without_a_file", {"-c", "sleep 1k", "-c", "sigraise 15 1", "-c", "abort x",
+                                   "-c", "sleep 1", "-c", "map"}},
+      {"signals_qemu_survives", {"-f", "raw", "disk.img", "-c", "sigraise 10", "-c", "sigraise 13",
+                                 "-c", "sigraise 14", "-c", "sigraise 29", "-c", "sigraise 7",
+                                 "-c", "length"}},
+      {"truncate_fixed_size_raw", {"--image-opts", "-c", "truncate 32k", "-c",
+                                   "truncate -m metadata 32768", "-c", "length",
+                                   "driver=raw,offset=4096,size=65536,file.driver=file,"
+                                   "file.filename=disk.img"}},
+      {"missing_image", {"-f", "raw", "nosuch.img", "-c", "length"}},
+      {"missing_image_opts_file", {"--image-opts", "driver=file,filename=nosuch.img"}},
+      {"unknown_format", {"--format=bogus", "disk.img", "-c", "length"}},
+      {"raw_window_off_grid", {"--image-opts", "-c", "length",
+                               "driver=raw,size=1000,file.driver=file,file.filename=disk.img"}},
+      {"compressed_write_beyond_end", {"-f", "raw", "disk.img", "-c", "write -c 1032192 128k"}},
+      {"open_missing_after_close", {"-f", "raw", "disk.img", "-c", "close",
+                                    "-c", "open -t none -o driver=file nosuch.img"}},
       {"abort_after_output", {"-f", "raw", "disk.img", "-c", "length", "-c", "abort"}},
   };
   return cases;
@@ -329,7 +353,7 @@ TEST_P(QemuIoTable, SameLinesStatusAndImage) {
       std::string block(512, '\x11');
       img.write(block.data(), static_cast<std::streamsize>(block.size()));
     }
-    fs::resize_file(dir / "disk.img", 1 << 20);
+    fs::resize_file(dir / "disk.img", c.image_size);
     runs[t] = RunTool(binaries[t], c.args, dir);
     runs[t].out = Normalise(runs[t].out, binaries[t], bases[t]);
     runs[t].err = Normalise(runs[t].err, binaries[t], bases[t]);

@@ -184,8 +184,10 @@ Result<std::string> PlainFile(const Backend& dev) {
   }
   const Options* leaf = &*o;
   auto driver = leaf->GetString("driver", "");
-  if (driver.ok() && *driver == "raw" && !leaf->Has("offset") && !leaf->Has("size") &&
-      leaf->Child("file") != nullptr) {
+  if (driver.ok() && *driver == "raw" && (leaf->Has("offset") || leaf->Has("size"))) {
+    return Error(ENOTSUP, "Cannot resize fixed-size raw disks");
+  }
+  if (driver.ok() && *driver == "raw" && leaf->Child("file") != nullptr) {
     leaf = leaf->Child("file");
     driver = leaf->GetString("driver", "");
   }
@@ -201,10 +203,30 @@ Result<std::string> PlainFile(const Backend& dev) {
 
 }  // namespace
 
-Status Shell::Truncate(uint64_t size, const std::string& mode) {
-  if (mode == "metadata") {
-    return Error(ENOTSUP, "Unsupported preallocation mode: metadata");
+uint64_t Shell::QemuAlignment() const {
+  auto o = Options::Parse(device_->option_string());
+  if (!o.ok()) {
+    return 1;
   }
+  const Options* n = &*o;
+  while (n != nullptr) {
+    auto d = n->GetString("driver", "");
+    if (d.ok() && *d == "file") {
+      const Options* cache = n->Child("cache");
+      auto direct = cache ? cache->GetBool("direct", false) : Result<bool>(false);
+      auto name = n->GetString("filename", "");
+      if (direct.ok() && *direct && name.ok()) {
+        return DirectIoAlignment(*name);
+      }
+      return 1;
+    }
+    n = n->Child("file");
+  }
+  return device_->limits().request_alignment;
+}
+
+Status Shell::Truncate(uint64_t size, const std::string& mode) {
+  // In file-posix's order: the node, a shrink with preallocation, then the mode.
   auto path = PlainFile(*device_);
   if (!path.ok()) {
     return path.status();
@@ -217,6 +239,14 @@ Status Shell::Truncate(uint64_t size, const std::string& mode) {
   const uint64_t old_size = static_cast<uint64_t>(st.st_size);
   if (mode != "off" && size < old_size) {
     return Error(ENOTSUP, "Cannot use preallocation for shrinking files");
+  }
+  if (mode == "metadata") {
+    return Error(ENOTSUP, "Unsupported preallocation mode: metadata");
+  }
+  // file-posix writes its full preallocation from an unaligned buffer, which an O_DIRECT file
+  // refuses; the file is left as it was.
+  if (mode == "full" && size > old_size && QemuAlignment() > 1) {
+    return Error(EINVAL, "Could not write zeros for preallocation: Invalid argument");
   }
   Drain();
   queue_.reset();

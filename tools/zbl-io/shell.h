@@ -72,6 +72,9 @@ class Shell {
   // resized as QEMU's file-posix resizes it (mode off, falloc or full) and opened again.
   // Other devices cannot change size: ENOTSUP naming the driver.
   Status Truncate(uint64_t size, const std::string& mode);
+  // The request alignment QEMU's block layer would pad to on this device: a buffered file's is
+  // 1 byte, an O_DIRECT file's the one file-posix probes, other devices' their own.
+  uint64_t QemuAlignment() const;
 
   // aio_*: submits `ctx` to the device's queue (created on first use). A request the queue
   // cannot take as it is (a byte range off the device's request alignment, which QEMU's block
