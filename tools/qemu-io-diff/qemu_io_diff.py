@@ -327,7 +327,11 @@ class Gen:
             operands = [num(r, base)] + [num(r, n) for n in lens]
             if r.random() < 0.04:
                 operands = self.bad_arity(operands)
-            return [" ".join([self.name(cmd)] + self.shuffle_opts(opts, operands))]
+            out = [" ".join([self.name(cmd)] + self.shuffle_opts(opts, operands))]
+            if t.zoned and r.random() < 0.1:
+                # an append to a zone just finished: FULL (zap-full-zone where QEMU is wrong)
+                out.insert(0, "%s %d %d" % (self.name("zone_finish"), base, t.zone))
+            return out
         else:
             x = r.random()
             base = (self.off() // t.zone) * t.zone if t.zoned else self.off()
