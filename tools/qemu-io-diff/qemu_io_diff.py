@@ -461,10 +461,12 @@ class Gen:
         else:
             weights["truncate"] = 0.2
         w = [weights.get(c, 0.5) for c in names]
-        cmds = []
-        while len(cmds) < ncmds:
-            cmds += self.command(r.choices(names, w)[0])
-        return cmds
+        units, n = [], 0  # a unit: the commands one generator call made (aio_X + aio_flush)
+        while n < ncmds:
+            u = self.command(r.choices(names, w)[0])
+            units.append(tuple(u))
+            n += len(u)
+        return units
 
 
 # ---------------------------------------------------------------------------------------------
@@ -768,19 +770,16 @@ class Runner:
 
     # -- one script: compare, attribute documented differences, shrink the rest ------------
     def diverges(self, script, cmds, workdir):
-        """Undocumented divergence of cmds (after removing documented hits)? -> reason/None."""
-        for _ in range(len(cmds) + 1):
-            q, z = self.pair(script, cmds, workdir)
-            reason, _ = self.compare(q, z)
-            if reason is None:
-                return None, cmds
-            k, qo, zo, qrun = self.first_diff(script, cmds, workdir)
-            hit = (None, k) if k is None else \
-                self.documented_hit(script, cmds, k, qo, zo, qrun, workdir)
-            if not hit[0]:
-                return reason, cmds
-            cmds = cmds[:hit[1]] + cmds[hit[1] + 1:]
-        return None, cmds
+        """The reason cmds diverge, or None when they agree or their first difference is a
+        documented one (the shrinker keeps only undocumented divergences)."""
+        q, z = self.pair(script, cmds, workdir)
+        reason, _ = self.compare(q, z)
+        if reason is None:
+            return None
+        k, qo, zo, qrun = self.first_diff(script, cmds, workdir)
+        if k is not None and self.documented_hit(script, cmds, k, qo, zo, qrun, workdir)[0]:
+            return None
+        return reason
 
     def run_script(self, script):
         workdir = tempfile.mkdtemp(prefix="qid-", dir=self.a.work)
@@ -837,26 +836,33 @@ class Runner:
                 self.failures.append(self.report(script, shrunk, reason2 or reason, q, z))
 
     def shrink(self, script, cmds, workdir):
-        """ddmin over the commands: the smallest list that still diverges undocumented."""
+        """ddmin over the script's units (what one generator call made, so an aio_X keeps its
+        aio_flush): the smallest command list that still diverges undocumented."""
+        units, rest = [], list(cmds)
+        for u in script.units:  # cmds is a subsequence of the units' commands
+            kept = []
+            for c in u:
+                if rest and rest[0] == c:
+                    kept.append(rest.pop(0))
+            if kept:
+                units.append(kept)
+
+        def flat(us):
+            return [c for u in us for c in u]
         n = 2
-        while len(cmds) >= 2:
-            chunk = max(1, len(cmds) // n)
+        while len(units) >= 2:
+            chunk = max(1, len(units) // n)
             reduced = False
-            for i in range(0, len(cmds), chunk):
-                cand = cmds[:i] + cmds[i + chunk:]
-                if not cand:
-                    continue
-                reason, rest = self.diverges(script, cand, workdir)
-                if reason:
-                    cmds, n, reduced = rest, max(n - 1, 2), True
+            for i in range(0, len(units), chunk):
+                cand = units[:i] + units[i + chunk:]
+                if cand and self.diverges(script, flat(cand), workdir):
+                    units, n, reduced = cand, max(n - 1, 2), True
                     break
             if not reduced:
                 if chunk == 1:
                     break
-                n = min(len(cmds), n * 2)
-        if len(cmds) == 1:
-            return cmds
-        return cmds
+                n = min(len(units), n * 2)
+        return flat(units)
 
     def report(self, script, cmds, reason, q, z):
         t = self.t
@@ -1004,8 +1010,10 @@ def make_script(args, t, enabled, index):
                 groups.remove(g)
             groups.append(["-" + "".join(g[0][1] for g in flags)])
     ncmds = rng.randrange(1, args.max_commands + 1)
-    cmds = gen.script(ncmds)
+    units = gen.script(ncmds)
+    cmds = [c for u in units for c in u]
     s = Script(seed, index, groups, img, cmds, rng, stdin=rng.random() < 0.05)
+    s.units = units
     if args.simple_cmdline:
         s.stdin, s.bad_global, s.image_pos = False, None, "simple"
         s.styles = ["-c"] * len(s.styles)
