@@ -369,7 +369,9 @@ bool FillFromFile(Shell& sh, const std::string& path, IoBuffer& buf) {
   }
   in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(buf.size()));
   size_t got = static_cast<size_t>(in.gcount());
-  if (got == 0 && buf.size() != 0) {
+  // qemu-io reads the source before it looks at the length: an empty file is refused even for
+  // a zero-length write.
+  if (got == 0 && (buf.size() != 0 || in.peek() == std::ifstream::traits_type::eof())) {
     sh.err() << path << ": file is empty\n";
     return false;
   }
@@ -419,7 +421,8 @@ int WriteCmd(Shell& sh, Args argv) {
       return OutOfRange(sh, "write", st);
     }
   }
-  if (f.b || f.c) {
+  // With -z, qemu-io writes zeroes and never looks at -c.
+  if (f.b || (f.c && !f.z)) {
     return Failed(sh, "write",
                   Error(ENOTSUP, "{} is not supported by zbl devices",
                         f.b ? "VM state (-b)" : "compressed writing (-c)"));
@@ -1096,15 +1099,47 @@ int ReopenCmd(Shell& sh, Args argv) {
     return -EINVAL;
   }
   if (!options.empty()) {
-    // zbl cannot change an open node's options; QEMU refuses the ones it cannot change either.
+    // An open zbl node cannot change its options. Accepted as QEMU accepts them: the same
+    // value again, read-only (the write permission), the cache keys (as -c: no effect, the
+    // node keeps its cache.direct). Any other key: QEMU's refusal.
     auto o = Options::Parse(options);
     if (!o.ok()) {
       sh.err() << sh.progname() << ": " << o.status().message() << "\n";
       return -EINVAL;
     }
-    sh.err() << sh.progname() << ": Cannot change the option '"
-             << options.substr(0, options.find_first_of("=,")) << "'\n";
-    return -EINVAL;
+    auto cur = Options::Parse(sh.device()->option_string());
+    size_t p = 0;
+    while (p < options.size()) {
+      size_t comma = options.find(',', p);
+      std::string item = options.substr(p, comma == std::string::npos ? comma : comma - p);
+      p = comma == std::string::npos ? options.size() : comma + 1;
+      const size_t eq = item.find('=');
+      const std::string key = item.substr(0, eq);
+      const std::string value = eq == std::string::npos ? "" : item.substr(eq + 1);
+      if (key.rfind("cache.", 0) == 0 || key.empty()) {
+        continue;
+      }
+      if (key == "read-only") {
+        auto b = ParseBool(value);
+        if (b.ok() && !*b) {
+          continue;
+        }
+        if (b.ok()) {
+          // The image's user (qemu-io's BlockBackend) keeps its write permission: QEMU refuses,
+          // naming its node ('#block127'); zbl's nodes have no such names.
+          sh.err() << sh.progname() << ": Read-only block node cannot support read-write users\n";
+          return -EPERM;
+        }
+      }
+      if (cur.ok() && key.find('.') == std::string::npos && cur->Has(key)) {
+        auto v = cur->GetString(key, "");
+        if (v.ok() && *v == value) {
+          continue;
+        }
+      }
+      sh.err() << sh.progname() << ": Cannot change the option '" << key << "'\n";
+      return -EINVAL;
+    }
   }
   if (rw != -1) {
     Status st = sh.SetReadOnly(rw == 1);

@@ -180,11 +180,13 @@ uint64_t DirectIoAlignment(const std::string& path) {
 
 namespace {
 
-// The filenames of the `file` nodes of `o` opened with cache.direct=on and writable.
-void DirectWritableFiles(const Options& o, std::vector<std::string>& out) {
+// The filenames of the `file` nodes of `o` opened with cache.direct=on and writable, in the
+// graphs QEMU has too (a file node at the root or under raw).
+void DirectWritableFiles(const Options& o, std::vector<std::string>& out,
+                         std::string_view parent = "") {
   auto d = o.GetString("driver", "");
   const Options* cache = o.Child("cache");
-  if (d.ok() && *d == "file" && cache != nullptr) {
+  if (d.ok() && *d == "file" && cache != nullptr && (parent.empty() || parent == "raw")) {
     auto direct = cache->GetBool("direct", false);
     auto ro = o.GetBool("read-only", false);
     auto name = o.GetString("filename", "");
@@ -192,18 +194,23 @@ void DirectWritableFiles(const Options& o, std::vector<std::string>& out) {
       out.push_back(*name);
     }
   }
+  if (!d.ok() || *d != "raw") {
+    return;
+  }
   for (const std::string& child : o.ChildNames()) {
     if (child != "cache") {
-      DirectWritableFiles(*o.Child(child), out);
+      DirectWritableFiles(*o.Child(child), out, *d);
     }
   }
 }
 
 // A file node's file that cannot be opened, in file-posix's words ("Could not open 'x.img': No
-// such file or directory"), before zbl's driver words it its own way.
-Status FilesOpenAsQemu(const Options& o) {
+// such file or directory"), before zbl's driver words it its own way. Only the graphs QEMU
+// has too (a file node at the root or under raw): zbl's emulated driver creates a missing
+// image file for its file child.
+Status FilesOpenAsQemu(const Options& o, std::string_view parent = "") {
   auto d = o.GetString("driver", "");
-  if (d.ok() && (*d == "file" || *d == "host_device")) {
+  if (d.ok() && (*d == "file" || *d == "host_device") && (parent.empty() || parent == "raw")) {
     auto name = o.GetString("filename", "");
     auto ro = o.GetBool("read-only", false);
     if (name.ok() && !name->empty() && ro.ok()) {
@@ -215,8 +222,11 @@ Status FilesOpenAsQemu(const Options& o) {
       ::close(fd);
     }
   }
+  if (!d.ok() || *d != "raw") {
+    return Status::Ok();
+  }
   for (const std::string& child : o.ChildNames()) {
-    ZBL_RETURN_IF_ERROR(FilesOpenAsQemu(*o.Child(child)));
+    ZBL_RETURN_IF_ERROR(FilesOpenAsQemu(*o.Child(child), *d));
   }
   return Status::Ok();
 }

@@ -172,6 +172,14 @@ const std::vector<Case>& Cases() {
       {"compressed_write_beyond_end", {"-f", "raw", "disk.img", "-c", "write -c 1032192 128k"}},
       {"open_missing_after_close", {"-f", "raw", "disk.img", "-c", "close",
                                     "-c", "open -t none -o driver=file nosuch.img"}},
+      {"reopen_options", {"--image-opts", "-c", "reopen -o cache.direct=on", "-c",
+                          "reopen -o filename=disk.img", "-c", "reopen -o locking=off", "-c",
+                          "reopen -o driver=file", "-c", "reopen -o read-only=off", "-c",
+                          "reopen -o cache.direct=on -c none", "-c", "write 0 512",
+                          "driver=file,filename=disk.img"}},
+      {"write_z_over_c_and_source", {"-f", "raw", "disk.img", "-c", "write -z -c -u 120k 20k",
+                                     "-c", "write -s nosuch.bin 0 512", "-c", "write -s disk.img 4k 4k",
+                                     "-c", "read -P 0x11 4k 512"}},
       {"abort_after_output", {"-f", "raw", "disk.img", "-c", "length", "-c", "abort"}},
   };
   return cases;

@@ -761,6 +761,29 @@ TEST(ShellFile, TruncateResizesAPlainFileAndOpensItAgain) {
   std::remove(path.c_str());
 }
 
+// QEMU's "Could not open" wording applies to QEMU-shaped graphs only: zbl's emulated driver
+// still creates a missing image file for its file child.
+TEST(OpenImage, MissingFilesWordedAsQemuButEmulatedStillCreatesItsImage) {
+  const std::string missing = ::testing::TempDir() + "zbl_io_no_such_dir/x.img";
+  ImageArgs a;
+  a.image = missing;
+  auto r = OpenImage(a);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "can't open device " + missing + ": Could not open '" +
+                                      missing + "': No such file or directory");
+  const std::string created = ::testing::TempDir() + "zbl_io_created_by_emulated.img";
+  std::remove(created.c_str());
+  ImageArgs e;
+  e.image_opts = true;
+  e.image = "driver=emulated,model=hm,size=8M,zone-size=4M,file.driver=file,file.filename=" +
+            created;
+  auto ok = OpenImage(e);
+  EXPECT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_TRUE(std::filesystem::exists(created));
+  ok = Result<std::unique_ptr<Backend>>(Error(EIO, "closed"));
+  std::remove(created.c_str());
+}
+
 TEST(ShellFile, MapAllocAndDiscardOnAPlainFile) {
   const std::string path = TempImage("zbl_io_map.img", 1 << 20);
   ImageArgs a;
