@@ -945,6 +945,12 @@ def reset_device(t, zero_conv=True):
 
 def device_target(args):
     dev = args.device
+    import stat
+    try:
+        if not stat.S_ISBLK(os.stat(dev).st_mode):
+            raise HarnessError("%s is not a block device" % dev)
+    except OSError as e:
+        raise HarnessError("%s: %s" % (dev, e.strerror))
     name = os.path.basename(os.path.realpath(dev))
     q = "/sys/block/%s/queue/" % name
 
