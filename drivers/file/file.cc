@@ -19,12 +19,16 @@
 namespace zbl::file {
 namespace {
 
-constexpr OptionSpec kOptions[] = {
-    {"filename", "", "path of the file or block device (required)"},
-    {"cache.direct", "off", "on: O_DIRECT (bypass the page cache)"},
-    {"aio", "", "asynchronous engine of queues: io_uring or threads (default io_uring if usable)"},
-    {"read-only", "off", "on: open read-only; writes and zone ops fail with EROFS"},
-};
+using T = OptionType;
+constexpr OptionSpec kFilename{"filename", T::kString, "", "path of the file or block device",
+                               {}, 0, UINT64_MAX, {}, true};
+constexpr OptionSpec kDirect{"cache.direct", T::kBool, "off", "on: O_DIRECT (bypass the page cache)"};
+constexpr OptionSpec kAio{"aio", T::kChoice, "",
+                          "engine of queues (default io_uring when the kernel allows it)", {}, 0, 0,
+                          "io_uring|threads"};
+constexpr OptionSpec kReadOnly{"read-only", T::kBool, "off",
+                               "on: open read-only; writes and zone ops fail with EROFS"};
+constexpr OptionSpec kOptions[] = {kFilename, kDirect, kAio, kReadOnly};
 
 // QEMU's option group "cache.direct" parses as a child subtree "cache": read it and mark it
 // consumed, so the framework does not expect a child node of that name.
@@ -33,7 +37,7 @@ Status TakeCacheGroup(const Options& o, bool* direct) {
   if (!cache) {
     return Status::Ok();
   }
-  auto d = cache->GetBool("direct", false);
+  auto d = cache->GetFlag(kDirect);
   if (!d.ok()) {
     return d.status().Annotate(o.context() + ": option 'cache.direct'");
   }
@@ -53,7 +57,7 @@ Result<FileConfig> ParseConfig(Options& o, bool host_device) {
   FileConfig c;
   c.host_device = host_device;
   ZBL_RETURN_IF_ERROR(TakeCacheGroup(o, &c.direct));
-  auto name = o.GetRequiredString("filename");
+  auto name = o.GetText(kFilename);
   if (!name.ok()) {
     return name.status();
   }
@@ -61,15 +65,18 @@ Result<FileConfig> ParseConfig(Options& o, bool host_device) {
     return Error(EINVAL, "{}: option 'filename' is empty", o.context());
   }
   c.filename = *name;
-  auto ro = o.GetBool("read-only", false);
+  auto ro = o.GetFlag(kReadOnly);
   if (!ro.ok()) {
     return ro.status();
   }
   c.read_only = *ro;
   const bool uring = IoUringAvailable();
-  auto aio = o.GetChoice("aio", uring ? "io_uring" : "threads", {"io_uring", "threads"});
+  auto aio = o.GetText(kAio);
   if (!aio.ok()) {
     return aio.status();
+  }
+  if (aio->empty()) {
+    *aio = uring ? "io_uring" : "threads";
   }
   if (*aio == "io_uring" && !uring) {
     return Error(ENOTSUP,
