@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "file_node.h"
+#include "zbl/buffer.h"
+#include "zbl/format.h"
 
 namespace zbl::file {
 namespace {
@@ -108,7 +110,6 @@ Result<std::unique_ptr<Node>> OpenHostDevice(OpenContext& ctx) {
   return OpenWith(ctx, kHostDeviceDriver, true);
 }
 
-std::string Hex(uint64_t v) { return fmt::format("{:#x}", v); }
 
 }  // namespace
 
@@ -306,19 +307,8 @@ namespace {
 constexpr uintptr_t kDirectMemAlign = 4096;
 
 uint8_t* BounceBuffer(size_t len) {
-  struct Freer {
-    void operator()(uint8_t* p) const { std::free(p); }
-  };
-  thread_local std::unique_ptr<uint8_t, Freer> buf;
-  thread_local size_t cap = 0;
-  if (cap < len) {
-    void* p = nullptr;
-    const size_t want = (len + kDirectMemAlign - 1) / kDirectMemAlign * kDirectMemAlign;
-    if (posix_memalign(&p, kDirectMemAlign, want) != 0) return nullptr;
-    buf.reset(static_cast<uint8_t*>(p));
-    cap = want;
-  }
-  return buf.get();
+  thread_local AlignedBuffer buf;
+  return buf.Reserve(len, kDirectMemAlign) ? buf.data() : nullptr;
 }
 
 bool Misaligned(const void* p) { return reinterpret_cast<uintptr_t>(p) % kDirectMemAlign != 0; }

@@ -314,17 +314,6 @@ Result<std::unique_ptr<Node>> OpenUser(const Options& o, Params p, Geometry g, s
       std::make_unique<UserNode>(std::move(*engine), std::move(p), std::move(g), std::move(why)));
 }
 
-std::string Escape(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    out += c;
-    if (c == ',') {
-      out += ',';
-    }
-  }
-  return out;
-}
-
 Result<std::unique_ptr<Node>> OpenKernel(const Options& o, Params p, Geometry g,
                                          const ConfigfsOptions& cfs, const std::string& name,
                                          bool keep, std::string why) {
@@ -341,7 +330,7 @@ Result<std::unique_ptr<Node>> OpenKernel(const Options& o, Params p, Geometry g,
   // Direct I/O: through the page cache a zoned write reaches the device later (or as other
   // requests), so errors and write pointers would not be the device's.
   auto child_opts = Options::Parse("driver=host_device,cache.direct=on,filename=" +
-                                   Escape((*item)->device_path()));
+                                   EscapeOptionValue((*item)->device_path()));
   if (!child_opts.ok()) {
     return child_opts.status();
   }

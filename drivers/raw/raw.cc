@@ -1,4 +1,5 @@
 #include "raw.h"
+#include "zbl/format.h"
 
 #include <fmt/format.h>
 
@@ -14,7 +15,6 @@ constexpr OptionSpec kSize{"size", OptionType::kSize, "",
                            "length of the window (default: the rest of the child)", "bytes"};
 constexpr OptionSpec kOptions[] = {kOffset, kSize};
 
-std::string Hex(uint64_t v) { return fmt::format("{:#x}", v); }
 
 // The child's queue under a window: each request is shifted by the window's offset while in
 // flight (its offset, done and user fields belong to the queue until it completes) and restored,

@@ -1,4 +1,5 @@
 #include "zbl/backend.h"
+#include "zbl/format.h"
 
 #include <algorithm>
 #include <array>
@@ -57,7 +58,6 @@ class CheckedQueue final : public IoQueue {
   std::unique_ptr<IoQueue> inner_;
 };
 
-std::string Hex(uint64_t v) { return fmt::format("{:#x}", v); }
 
 }  // namespace
 

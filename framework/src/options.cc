@@ -14,7 +14,9 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-std::string Escape(std::string_view v) {
+}  // namespace
+
+std::string EscapeOptionValue(std::string_view v) {
   std::string out;
   for (char c : v) {
     out += c;
@@ -22,8 +24,6 @@ std::string Escape(std::string_view v) {
   }
   return out;
 }
-
-}  // namespace
 
 Result<uint64_t> ParseNumber(std::string_view text) {
   std::string_view t = Trim(text);
@@ -265,7 +265,7 @@ void Options::AppendTo(std::string& out, const std::string& prefix) const {
   // "driver" first, as people write it.
   auto emit = [&](const std::string& k, const std::string& v) {
     if (!out.empty()) out += ',';
-    out += prefix + k + "=" + Escape(v);
+    out += prefix + k + "=" + EscapeOptionValue(v);
   };
   if (auto it = values_.find("driver"); it != values_.end()) emit(it->first, it->second);
   for (const auto& [k, v] : values_)

@@ -22,6 +22,8 @@ namespace zbl {
 Result<uint64_t> ParseSize(std::string_view text);
 // Parses an unsigned decimal or 0x hex number without suffixes.
 Result<uint64_t> ParseNumber(std::string_view text);
+// A value as an option string spells it: a literal comma doubled (",,"), as in QEMU.
+std::string EscapeOptionValue(std::string_view value);
 // "on/off/true/false/yes/no/1/0".
 Result<bool> ParseBool(std::string_view text);
 
