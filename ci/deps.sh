@@ -9,7 +9,7 @@ pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libzbd-dev liburing-dev libcli11-dev libfmt-dev nlohmann-json3-dev
   libjs-chart.js fio util-linux ccache python3
-  clang-14 libclang-rt-14-dev
+  clang-14 libclang-rt-14-dev clang-tidy-14
 )
 # Drivers of the VM harness (QEMU 10 from bookworm-backports, a 6.12 guest kernel) add theirs.
 if [ -f "$here/vm/deps.sh" ]; then

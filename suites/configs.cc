@@ -1,4 +1,5 @@
 #include "configs.h"
+#include "zbl/format.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -33,19 +34,12 @@ struct Geometry {
   std::vector<uint32_t> read_only, offline;
 };
 
-std::string HumanSize(uint64_t v) {
-  if (v % kGiB == 0) return std::to_string(v / kGiB) + "G";
-  if (v % kMiB == 0) return std::to_string(v / kMiB) + "M";
-  if (v % kKiB == 0) return std::to_string(v / kKiB) + "k";
-  return std::to_string(v);
-}
-
 // Option keys of driver=emulated (prefix "file." when it sits below raw).
 std::string EmulatedKeys(const Geometry& g, const std::string& p) {
-  std::string s = p + "model=" + g.model + "," + p + "size=" + HumanSize(g.size) + "," + p +
-                  "zone-size=" + HumanSize(g.zone_size) + "," + p + "block-size=" +
+  std::string s = p + "model=" + g.model + "," + p + "size=" + SizeText(g.size) + "," + p +
+                  "zone-size=" + SizeText(g.zone_size) + "," + p + "block-size=" +
                   std::to_string(g.block);
-  if (g.zone_capacity) s += "," + p + "zone-capacity=" + HumanSize(g.zone_capacity);
+  if (g.zone_capacity) s += "," + p + "zone-capacity=" + SizeText(g.zone_capacity);
   if (g.conventional) s += "," + p + "conventional-zones=" + std::to_string(g.conventional);
   if (g.max_open) s += "," + p + "max-open-zones=" + std::to_string(g.max_open);
   if (g.max_active) s += "," + p + "max-active-zones=" + std::to_string(g.max_active);

@@ -34,50 +34,58 @@ struct Rule {
   uint64_t fired = 0;
 };
 
-constexpr OptionSpec kOptions[] = {
-    {"inject-error.N.event", "", "read|write|append|open|close|finish|reset|reset-all|report|flush"},
-    {"inject-error.N.errno", "5", "errno the request fails with"},
-    {"inject-error.N.after", "0", "matching requests that pass before the rule fires"},
-    {"inject-error.N.every", "1", "fire on every Nth matching request"},
-    {"inject-error.N.once", "off", "fire only once"},
-    {"inject-error.N.zone", "", "only requests touching this zone index"},
-    {"inject-error.N.offset", "", "only requests overlapping [offset, offset+length)"},
-    {"inject-error.N.length", "1", "length of that range in bytes"},
-};
+using T = OptionType;
+constexpr OptionSpec kEvent{"inject-error.N.event", T::kChoice, "", "the request the rule fails",
+                            {}, 0, 0,
+                            "read|write|append|open|close|finish|reset|reset-all|report|flush",
+                            true};
+constexpr OptionSpec kErrno{"inject-error.N.errno", T::kNumber, "5", "errno the request fails with",
+                            {}, 1, 4095};
+constexpr OptionSpec kAfter{"inject-error.N.after", T::kNumber, "0",
+                            "matching requests that pass before the rule fires", "requests"};
+constexpr OptionSpec kEvery{"inject-error.N.every", T::kNumber, "1",
+                            "fire on every Nth matching request", "requests", 1};
+constexpr OptionSpec kOnce{"inject-error.N.once", T::kBool, "off", "fire only once"};
+constexpr OptionSpec kZone{"inject-error.N.zone", T::kNumber, "",
+                           "only requests touching this zone index", "zone index"};
+constexpr OptionSpec kOffset{"inject-error.N.offset", T::kSize, "",
+                             "only requests overlapping [offset, offset+length)", "bytes"};
+constexpr OptionSpec kLength{"inject-error.N.length", T::kSize, "1", "length of that range",
+                             "bytes", 1};
+constexpr OptionSpec kOptions[] = {kEvent, kErrno, kAfter, kEvery, kOnce, kZone, kOffset, kLength};
 
+// A rule's keys, each through its declaration (range included).
 Result<Rule> ParseRule(const Options& o, unsigned index) {
   Rule r;
   r.index = index;
-  auto event = o.GetChoice("event", "", std::vector<std::string_view>(std::begin(kEventNames),
-                                                                       std::end(kEventNames)));
-  if (!o.Has("event")) return Error(EINVAL, "{}: missing required option 'event'", o.context());
+  for (const auto& [key, text] : o.values()) {
+    const OptionSpec* spec = FindOption(kBlkdebugDriver, "inject-error.N." + key);
+    if (!spec) return Error(EINVAL, "{}: unknown option '{}'", o.context(), key);
+  }
+  auto event = o.GetText(kEvent);
   if (!event.ok()) return event.status();
   r.event = static_cast<Event>(std::find(std::begin(kEventNames), std::end(kEventNames), *event) -
                                std::begin(kEventNames));
-  auto err = o.GetNumber("errno", EIO);
+  auto err = o.Get(kErrno);
   if (!err.ok()) return err.status();
-  if (*err == 0 || *err > 4095)
-    return Error(EINVAL, "{}: option 'errno': {} is not an errno (1..4095)", o.context(), *err);
   r.err = static_cast<int>(*err);
-  auto after = o.GetNumber("after", 0);
+  auto after = o.Get(kAfter);
   if (!after.ok()) return after.status();
   r.after = *after;
-  auto every = o.GetNumber("every", 1);
+  auto every = o.Get(kEvery);
   if (!every.ok()) return every.status();
-  if (*every == 0) return Error(EINVAL, "{}: option 'every': must be at least 1", o.context());
   r.every = *every;
-  auto once = o.GetBool("once", false);
+  auto once = o.GetFlag(kOnce);
   if (!once.ok()) return once.status();
   r.once = *once;
-  auto zone = o.GetNumber("zone", kAnyZone);
+  auto zone = o.Get(kZone, kAnyZone);
   if (!zone.ok()) return zone.status();
   r.zone = *zone;
-  auto offset = o.GetSize("offset", kAnyOffset);
+  auto offset = o.Get(kOffset, kAnyOffset);
   if (!offset.ok()) return offset.status();
   r.offset = *offset;
-  auto length = o.GetSize("length", 1);
+  auto length = o.Get(kLength);
   if (!length.ok()) return length.status();
-  if (*length == 0) return Error(EINVAL, "{}: option 'length': must be at least 1", o.context());
   r.length = *length;
   if (!o.ChildNames().empty())
     return Error(EINVAL, "{}: unknown option '{}.*'", o.context(), o.ChildNames().front());

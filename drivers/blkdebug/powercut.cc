@@ -12,11 +12,14 @@
 namespace zbl::blkdebug {
 namespace {
 
-constexpr OptionSpec kOptions[] = {
-    {"cut-after", "0", "cut the power at the Nth write/flush request (0 = only on demand)"},
-    {"cut-seed", "", "pick cut-after at random in [1, cut-range] from this seed"},
-    {"cut-range", "1000", "range of the seeded cut point"},
-};
+constexpr OptionSpec kCutAfter{"cut-after", OptionType::kNumber, "0",
+                               "cut the power at the Nth write/flush/discard (0 = on demand)",
+                               "requests"};
+constexpr OptionSpec kCutSeed{"cut-seed", OptionType::kNumber, "",
+                              "pick cut-after at random in [1, cut-range] from this seed"};
+constexpr OptionSpec kCutRange{"cut-range", OptionType::kNumber, "1000",
+                               "range of the seeded cut point", "requests", 1};
+constexpr OptionSpec kOptions[] = {kCutAfter, kCutSeed, kCutRange};
 
 // SplitMix64: a fixed, portable mapping from seed to cut point.
 uint64_t Mix(uint64_t x) {
@@ -178,16 +181,15 @@ class PowercutNode final : public FilterNode {
 
 Result<std::unique_ptr<Node>> OpenPowercut(OpenContext& ctx) {
   Options& o = ctx.options();
-  auto after = o.GetNumber("cut-after", 0);
+  auto after = o.Get(kCutAfter);
   if (!after.ok()) return after.status();
-  auto range = o.GetNumber("cut-range", 1000);
+  auto range = o.Get(kCutRange);
   if (!range.ok()) return range.status();
   uint64_t cut_after = *after;
-  if (o.Has("cut-seed")) {
-    auto seed = o.GetNumber("cut-seed", 0);
+  if (o.Has(kCutSeed.name)) {
+    auto seed = o.Get(kCutSeed);
     if (!seed.ok()) return seed.status();
     if (cut_after) return Error(EINVAL, "{}: give cut-after or cut-seed, not both", o.context());
-    if (*range == 0) return Error(EINVAL, "{}: option 'cut-range': must be at least 1", o.context());
     cut_after = 1 + Mix(*seed) % *range;
   }
   auto child = ctx.OpenChild("file", true);

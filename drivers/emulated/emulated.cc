@@ -7,20 +7,34 @@
 namespace zbl::emulated {
 namespace {
 
-constexpr OptionSpec kOptions[] = {
-    {"model", "hm", "zoned model: hm (host-managed), ha (host-aware) or none"},
-    {"profile", "null_blk", "family whose rules the device follows: null_blk, zns or zbc"},
-    {"size", "1G", "device size in bytes (k/M/G/T suffixes)"},
-    {"zone-size", "64M", "zone size in bytes"},
-    {"zone-capacity", "", "writable bytes per zone (default: zone-size)"},
-    {"conventional-zones", "0", "number of conventional zones at the start of the device"},
-    {"max-open-zones", "0", "open zone limit (0 = none)"},
-    {"max-active-zones", "0", "active zone limit (0 = none)"},
-    {"max-append-bytes", "1M", "largest zone append in bytes"},
-    {"block-size", "4096", "logical block size: 512 or 4096"},
-    {"read-only-zones", "", "zones to make read-only, e.g. 3:5-7 (fault injection)"},
-    {"offline-zones", "", "zones to make offline, e.g. 4:9 (fault injection)"},
-};
+using T = OptionType;
+constexpr uint64_t kU32 = UINT32_MAX;
+constexpr OptionSpec kModel{"model", T::kChoice, "hm", "zoned model", {}, 0, 0, "hm|ha|none"};
+constexpr OptionSpec kProfile{"profile", T::kChoice, "null_blk",
+                              "family whose rules the device follows", {}, 0, 0,
+                              "null_blk|zns|zbc"};
+constexpr OptionSpec kSize{"size", T::kSize, "1G", "device size", "bytes"};
+constexpr OptionSpec kZoneSize{"zone-size", T::kSize, "64M", "zone size", "bytes"};
+constexpr OptionSpec kZoneCapacity{"zone-capacity", T::kSize, "",
+                                   "writable bytes per zone (default: zone-size)", "bytes"};
+constexpr OptionSpec kConventional{"conventional-zones", T::kNumber, "0",
+                                   "conventional zones at the start of the device", "zones", 0,
+                                   kU32};
+constexpr OptionSpec kMaxOpen{"max-open-zones", T::kNumber, "0", "open zone limit (0 = none)",
+                              "zones", 0, kU32};
+constexpr OptionSpec kMaxActive{"max-active-zones", T::kNumber, "0",
+                                "active zone limit (0 = none)", "zones", 0, kU32};
+constexpr OptionSpec kMaxAppend{"max-append-bytes", T::kSize, "1M", "largest zone append",
+                                "bytes"};
+constexpr OptionSpec kBlockSize{"block-size", T::kSize, "4096", "logical block size: 512 or 4096",
+                                "bytes", 0, kU32};
+constexpr OptionSpec kReadOnlyZones{"read-only-zones", T::kIndexList, "",
+                                    "zones to make read-only, e.g. 3:5-7 (fault injection)"};
+constexpr OptionSpec kOfflineZones{"offline-zones", T::kIndexList, "",
+                                   "zones to make offline, e.g. 4:9 (fault injection)"};
+constexpr OptionSpec kOptions[] = {kModel,      kProfile,   kSize,       kZoneSize,
+                                   kZoneCapacity, kConventional, kMaxOpen, kMaxActive,
+                                   kMaxAppend,  kBlockSize, kReadOnlyZones, kOfflineZones};
 
 Result<std::unique_ptr<Node>> OpenEmulated(OpenContext& ctx) {
   Options& o = ctx.options();
@@ -44,40 +58,32 @@ const DriverSpec kEmulatedDriver{
 
 Result<EngineConfig> ParseEngineConfig(const Options& o) {
   EngineConfig c;
-  auto model = o.GetChoice("model", "hm", {"hm", "ha", "none"});
+  auto model = o.GetText(kModel);
   if (!model.ok()) return model.status();
   c.model = *model == "hm" ? ZoneModel::kHostManaged
                            : *model == "ha" ? ZoneModel::kHostAware : ZoneModel::kNone;
-  auto profile = o.GetChoice("profile", "null_blk", {"null_blk", "zns", "zbc"});
+  auto profile = o.GetText(kProfile);
   if (!profile.ok()) return profile.status();
   c.profile = FindProfile(*profile);
-#define ZBL_GET(var, getter, key, def)     \
-  {                                        \
-    auto v = o.getter(key, def);           \
-    if (!v.ok()) return v.status();        \
-    var = *v;                              \
+  // Each value through its declaration (default, range); kU32 ranges make the casts exact.
+  for (auto [spec, out] : {std::pair{&kSize, &c.size}, std::pair{&kZoneSize, &c.zone_size},
+                           std::pair{&kZoneCapacity, &c.zone_capacity},
+                           std::pair{&kMaxAppend, &c.max_append_bytes}}) {
+    auto v = o.Get(*spec);
+    if (!v.ok()) return v.status();
+    *out = *v;
   }
-  ZBL_GET(c.size, GetSize, "size", uint64_t{1} << 30);
-  ZBL_GET(c.zone_size, GetSize, "zone-size", uint64_t{64} << 20);
-  ZBL_GET(c.zone_capacity, GetSize, "zone-capacity", 0);
-  uint64_t n = 0;
-  ZBL_GET(n, GetNumber, "conventional-zones", 0);
-  if (n > UINT32_MAX) return Error(EINVAL, "{}: option 'conventional-zones': too large", o.context());
-  c.conventional_zones = static_cast<uint32_t>(n);
-  ZBL_GET(n, GetNumber, "max-open-zones", 0);
-  if (n > UINT32_MAX) return Error(EINVAL, "{}: option 'max-open-zones': too large", o.context());
-  c.max_open_zones = static_cast<uint32_t>(n);
-  ZBL_GET(n, GetNumber, "max-active-zones", 0);
-  if (n > UINT32_MAX) return Error(EINVAL, "{}: option 'max-active-zones': too large", o.context());
-  c.max_active_zones = static_cast<uint32_t>(n);
-  ZBL_GET(c.max_append_bytes, GetSize, "max-append-bytes", uint64_t{1} << 20);
-  ZBL_GET(n, GetSize, "block-size", 4096);
-  c.block_size = static_cast<uint32_t>(std::min<uint64_t>(n, UINT32_MAX));
-#undef ZBL_GET
-  auto ro = o.GetIndexList("read-only-zones");
+  for (auto [spec, out] :
+       {std::pair{&kConventional, &c.conventional_zones}, std::pair{&kMaxOpen, &c.max_open_zones},
+        std::pair{&kMaxActive, &c.max_active_zones}, std::pair{&kBlockSize, &c.block_size}}) {
+    auto v = o.Get(*spec);
+    if (!v.ok()) return v.status();
+    *out = static_cast<uint32_t>(*v);
+  }
+  auto ro = o.GetList(kReadOnlyZones);
   if (!ro.ok()) return ro.status();
   c.read_only_zones = *ro;
-  auto off = o.GetIndexList("offline-zones");
+  auto off = o.GetList(kOfflineZones);
   if (!off.ok()) return off.status();
   c.offline_zones = *off;
   if (c.model == ZoneModel::kNone) {

@@ -1,4 +1,5 @@
 #include "engine.h"
+#include "zbl/format.h"
 
 #include <sys/mman.h>
 
@@ -20,7 +21,6 @@ constexpr uint64_t WpOf(uint64_t s) { return s & kWpMask; }
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t RoundUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
-std::string Hex(uint64_t v) { return fmt::format("{:#x}", v); }
 
 }  // namespace
 

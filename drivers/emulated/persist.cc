@@ -11,6 +11,8 @@
 
 #include "emulated.h"
 #include "persist_queue.h"
+#include "zbl/buffer.h"
+#include "zbl/format.h"
 
 namespace zbl::emulated {
 namespace {
@@ -74,35 +76,13 @@ uint64_t Get64(const uint8_t* p) {
   return v;
 }
 
-std::string HumanSize(uint64_t v) {
-  if (v != 0 && v % (uint64_t{1} << 30) == 0) {
-    return fmt::format("{}G", v >> 30);
-  }
-  if (v != 0 && v % (uint64_t{1} << 20) == 0) {
-    return fmt::format("{}M", v >> 20);
-  }
-  if (v != 0 && v % (uint64_t{1} << 10) == 0) {
-    return fmt::format("{}K", v >> 10);
-  }
-  return std::to_string(v);
-}
-
 std::string_view ModelKey(ZoneModel m) {
   return m == ZoneModel::kHostManaged ? "hm" : m == ZoneModel::kHostAware ? "ha" : "none";
 }
 
 // Memory for child I/O, aligned for O_DIRECT children.
-struct AlignedFree {
-  void operator()(uint8_t* p) const { std::free(p); }
-};
-using AlignedBuf = std::unique_ptr<uint8_t, AlignedFree>;
-AlignedBuf AllocAligned(uint64_t n) {
-  void* p = std::aligned_alloc(4096, RoundUp(std::max<uint64_t>(n, 1), 4096));
-  if (p) {
-    std::memset(p, 0, RoundUp(std::max<uint64_t>(n, 1), 4096));
-  }
-  return AlignedBuf(static_cast<uint8_t*>(p));
-}
+using AlignedBuf = AlignedBuffer;
+AlignedBuffer AllocAligned(uint64_t n) { return AlignedBuffer(n); }
 
 struct Header {
   ZoneModel model = ZoneModel::kHostManaged;
@@ -242,26 +222,26 @@ class Backing final : public EngineBacking {
       StageRecord(z);
     }
     blocks_.clear();
-    ZBL_RETURN_IF_ERROR(child_.Write(h_.meta_offset, meta_.get(), 2 * h_.copy_bytes));
+    ZBL_RETURN_IF_ERROR(child_.Write(h_.meta_offset, meta_.data(), 2 * h_.copy_bytes));
     ZBL_RETURN_IF_ERROR(child_.Flush());
     AlignedBuf hb = AllocAligned(kHeaderBytes);
     if (!hb) {
       return Error(ENOMEM, "allocating the image header");
     }
-    EncodeHeader(h_, hb.get());
-    ZBL_RETURN_IF_ERROR(child_.Write(0, hb.get(), kHeaderBytes));
+    EncodeHeader(h_, hb.data());
+    ZBL_RETURN_IF_ERROR(child_.Write(0, hb.data(), kHeaderBytes));
     return child_.Flush();
   }
 
   // An existing image: the newest valid record of each zone into the engine.
   Status Load(Engine& e, const EngineConfig& cfg) {
-    ZBL_RETURN_IF_ERROR(child_.Read(h_.meta_offset, meta_.get(), 2 * h_.copy_bytes));
+    ZBL_RETURN_IF_ERROR(child_.Read(h_.meta_offset, meta_.data(), 2 * h_.copy_bytes));
     std::set<uint64_t> faulty(cfg.read_only_zones.begin(), cfg.read_only_zones.end());
     faulty.insert(cfg.offline_zones.begin(), cfg.offline_zones.end());
     for (uint32_t z = 0; z < h_.nr_zones; ++z) {
       Record a, b;
-      const bool va = DecodeRecord(meta_.get() + z * kRecordBytes, &a);
-      const bool vb = DecodeRecord(meta_.get() + h_.copy_bytes + z * kRecordBytes, &b);
+      const bool va = DecodeRecord(meta_.data() + z * kRecordBytes, &a);
+      const bool vb = DecodeRecord(meta_.data() + h_.copy_bytes + z * kRecordBytes, &b);
       if (!va && !vb) {
         return Error(EIO, "image {}: both metadata records of zone {} are corrupt", image_, z);
       }
@@ -317,7 +297,7 @@ class Backing final : public EngineBacking {
       const uint64_t before_seq = m.seq;
       const uint64_t at = ((before_seq + 1) & 1) * h_.copy_bytes + zone * kRecordBytes;
       uint8_t saved[kRecordBytes];
-      std::memcpy(saved, meta_.get() + at, kRecordBytes);
+      std::memcpy(saved, meta_.data() + at, kRecordBytes);
       SetMeta(m, {ZC::kEmpty, 0, 0});
       StageRecord(zone);
       Status st = WriteStaged();
@@ -327,7 +307,7 @@ class Backing final : public EngineBacking {
       if (!st.ok()) {
         // The zone stays as it was: the next flush rewrites its record over the attempt, and a
         // block write for another zone cannot carry the unacknowledged EMPTY record.
-        std::memcpy(meta_.get() + at, saved, kRecordBytes);
+        std::memcpy(meta_.data() + at, saved, kRecordBytes);
         m.seq = before_seq;
         SetMeta(m, before);
         m.dirty.store(true, std::memory_order_release);
@@ -428,7 +408,7 @@ class Backing final : public EngineBacking {
     r.data_end = s.data_end;
     r.seq = ++m.seq;
     const uint64_t at = (r.seq & 1) * h_.copy_bytes + z * kRecordBytes;
-    EncodeRecord(r, meta_.get() + at);
+    EncodeRecord(r, meta_.data() + at);
     blocks_.push_back(at / kMetaBlock);
   }
 
@@ -443,7 +423,7 @@ class Backing final : public EngineBacking {
         ++j;
       }
       const uint64_t off = blocks_[i] * kMetaBlock;
-      Status st = child_.Write(h_.meta_offset + off, meta_.get() + off, (j - i) * kMetaBlock);
+      Status st = child_.Write(h_.meta_offset + off, meta_.data() + off, (j - i) * kMetaBlock);
       if (!st.ok() && result.ok()) {
         result = std::move(st);
       }
@@ -528,7 +508,7 @@ constexpr std::string_view kGeometryKeys[] = {
 
 // The header's value of a geometry option, as option text and as shown in messages.
 std::string HeaderValue(const Header& h, std::string_view key, bool human) {
-  auto num = [&](uint64_t v) { return human ? HumanSize(v) : std::to_string(v); };
+  auto num = [&](uint64_t v) { return human ? SizeText(v) : std::to_string(v); };
   if (key == "model") {
     return std::string(ModelKey(h.model));
   }
@@ -620,9 +600,9 @@ Result<std::unique_ptr<Node>> OpenPersistent(OpenContext& ctx, const DriverSpec&
   if (!hb) {
     return Error(ENOMEM, "allocating the image header");
   }
-  ZBL_RETURN_IF_ERROR(c.Read(0, hb.get(), kHeaderBytes).Annotate("reading the image header"));
-  const bool existing = std::memcmp(hb.get(), kMagic, sizeof kMagic) == 0;
-  if (!existing && !AllZero(hb.get(), kHeaderBytes)) {
+  ZBL_RETURN_IF_ERROR(c.Read(0, hb.data(), kHeaderBytes).Annotate("reading the image header"));
+  const bool existing = std::memcmp(hb.data(), kMagic, sizeof kMagic) == 0;
+  if (!existing && !AllZero(hb.data(), kHeaderBytes)) {
     return Error(EINVAL,
                  "{}: {} is not a zbl emulated image (no header) and not empty; "
                  "refusing to overwrite it",
@@ -631,7 +611,7 @@ Result<std::unique_ptr<Node>> OpenPersistent(OpenContext& ctx, const DriverSpec&
   Header image;
   std::vector<std::string_view> given;
   if (existing) {
-    auto h = DecodeHeader(hb.get(), name);
+    auto h = DecodeHeader(hb.data(), name);
     if (!h.ok()) {
       return h.status();
     }

@@ -178,7 +178,7 @@ TEST_F(PersistTest, ConflictingGeometryIsRefusedNamingTheOption) {
       {",model=ha", "created with model hm, options say ha"},
       {",profile=zns", "created with profile null_blk, options say zns"},
       {",max-open-zones=8", "created with max-open-zones 4, options say 8"},
-      {",block-size=512", "created with block-size 4K, options say 512"},
+      {",block-size=512", "created with block-size 4k, options say 512"},
   };
   struct stat st0 {};
   ASSERT_EQ(stat(img_.c_str(), &st0), 0);

@@ -15,16 +15,22 @@
 #include <vector>
 
 #include "file_node.h"
+#include "zbl/buffer.h"
+#include "zbl/format.h"
 
 namespace zbl::file {
 namespace {
 
-constexpr OptionSpec kOptions[] = {
-    {"filename", "", "path of the file or block device (required)"},
-    {"cache.direct", "off", "on: O_DIRECT (bypass the page cache)"},
-    {"aio", "", "asynchronous engine of queues: io_uring or threads (default io_uring if usable)"},
-    {"read-only", "off", "on: open read-only; writes and zone ops fail with EROFS"},
-};
+using T = OptionType;
+constexpr OptionSpec kFilename{"filename", T::kString, "", "path of the file or block device",
+                               {}, 0, UINT64_MAX, {}, true};
+constexpr OptionSpec kDirect{"cache.direct", T::kBool, "off", "on: O_DIRECT (bypass the page cache)"};
+constexpr OptionSpec kAio{"aio", T::kChoice, "",
+                          "engine of queues (default io_uring when the kernel allows it)", {}, 0, 0,
+                          "io_uring|threads"};
+constexpr OptionSpec kReadOnly{"read-only", T::kBool, "off",
+                               "on: open read-only; writes and zone ops fail with EROFS"};
+constexpr OptionSpec kOptions[] = {kFilename, kDirect, kAio, kReadOnly};
 
 // QEMU's option group "cache.direct" parses as a child subtree "cache": read it and mark it
 // consumed, so the framework does not expect a child node of that name.
@@ -33,7 +39,7 @@ Status TakeCacheGroup(const Options& o, bool* direct) {
   if (!cache) {
     return Status::Ok();
   }
-  auto d = cache->GetBool("direct", false);
+  auto d = cache->GetFlag(kDirect);
   if (!d.ok()) {
     return d.status().Annotate(o.context() + ": option 'cache.direct'");
   }
@@ -53,7 +59,7 @@ Result<FileConfig> ParseConfig(Options& o, bool host_device) {
   FileConfig c;
   c.host_device = host_device;
   ZBL_RETURN_IF_ERROR(TakeCacheGroup(o, &c.direct));
-  auto name = o.GetRequiredString("filename");
+  auto name = o.GetText(kFilename);
   if (!name.ok()) {
     return name.status();
   }
@@ -61,15 +67,18 @@ Result<FileConfig> ParseConfig(Options& o, bool host_device) {
     return Error(EINVAL, "{}: option 'filename' is empty", o.context());
   }
   c.filename = *name;
-  auto ro = o.GetBool("read-only", false);
+  auto ro = o.GetFlag(kReadOnly);
   if (!ro.ok()) {
     return ro.status();
   }
   c.read_only = *ro;
   const bool uring = IoUringAvailable();
-  auto aio = o.GetChoice("aio", uring ? "io_uring" : "threads", {"io_uring", "threads"});
+  auto aio = o.GetText(kAio);
   if (!aio.ok()) {
     return aio.status();
+  }
+  if (aio->empty()) {
+    *aio = uring ? "io_uring" : "threads";
   }
   if (*aio == "io_uring" && !uring) {
     return Error(ENOTSUP,
@@ -101,7 +110,6 @@ Result<std::unique_ptr<Node>> OpenHostDevice(OpenContext& ctx) {
   return OpenWith(ctx, kHostDeviceDriver, true);
 }
 
-std::string Hex(uint64_t v) { return fmt::format("{:#x}", v); }
 
 }  // namespace
 
@@ -299,19 +307,8 @@ namespace {
 constexpr uintptr_t kDirectMemAlign = 4096;
 
 uint8_t* BounceBuffer(size_t len) {
-  struct Freer {
-    void operator()(uint8_t* p) const { std::free(p); }
-  };
-  thread_local std::unique_ptr<uint8_t, Freer> buf;
-  thread_local size_t cap = 0;
-  if (cap < len) {
-    void* p = nullptr;
-    const size_t want = (len + kDirectMemAlign - 1) / kDirectMemAlign * kDirectMemAlign;
-    if (posix_memalign(&p, kDirectMemAlign, want) != 0) return nullptr;
-    buf.reset(static_cast<uint8_t*>(p));
-    cap = want;
-  }
-  return buf.get();
+  thread_local AlignedBuffer buf;
+  return buf.Reserve(len, kDirectMemAlign) ? buf.data() : nullptr;
 }
 
 bool Misaligned(const void* p) { return reinterpret_cast<uintptr_t>(p) % kDirectMemAlign != 0; }

@@ -16,12 +16,12 @@
 #include <vector>
 
 #include "file_node.h"
+#include "zbl/format.h"
 #include "null_blk/configfs.h"
 
 namespace zbl::file {
 namespace {
 
-std::string Hex(uint64_t v) { return fmt::format("{:#x}", v); }
 
 Result<std::string> ReadAttr(const std::string& dir, const char* name) {
   std::ifstream in(dir + "/" + name);

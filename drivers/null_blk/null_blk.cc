@@ -17,28 +17,25 @@
 namespace zbl::null_blk {
 namespace {
 
+constexpr OptionSpec kBackend{"backend", OptionType::kChoice, "auto",
+                              "kernel (configfs null_blk), user (userspace twin) or auto", {}, 0,
+                              0, "auto|kernel|user"};
+constexpr OptionSpec kName{"name", OptionType::kString, "",
+                           "configfs item name (default zbl<pid>_<n>)"};
+constexpr OptionSpec kKeep{"keep", OptionType::kBool, "off",
+                           "on: leave the kernel device in place on close"};
+constexpr OptionSpec kLoad{"load", OptionType::kBool, "off",
+                           "on: as root, modprobe null_blk and mount configfs when missing"};
+constexpr OptionSpec kConfigfs{"configfs", OptionType::kString, kConfigfsRoot,
+                               "null_blk's configfs directory (tests use a stand-in tree)"};
+constexpr OptionSpec kDevdir{"devdir", OptionType::kString, "/dev",
+                             "where the kernel device's node appears (tests)"};
 constexpr OptionSpec kOptions[] = {
-    {"size", "256000", "device size in MB (null_blk's default: 250 GB)"},
-    {"blocksize", "512", "logical block size in bytes: a power of two, 512..4096"},
-    {"zoned", "0", "1: host-managed zoned device"},
-    {"zone_size", "256", "zone size in MB, a power of two"},
-    {"zone_capacity", "0", "zone capacity in MB (0 = zone size)"},
-    {"zone_nr_conv", "0", "number of conventional zones at the start"},
-    {"zone_max_open", "0", "open zone limit (0 = none)"},
-    {"zone_max_active", "0", "active zone limit (0 = none)"},
-    {"zone_append_max_sectors", "2147483647",
-     "largest zone append in 512 B sectors (0 = emulated)"},
-    {"max_sectors", "0", "largest request in 512 B sectors (0 = block layer default, 255)"},
-    {"memory_backed", "0", "1: keep data in memory; 0: discard writes, reads return zeros"},
-    {"zone_full", "0", "1: sequential zones start FULL"},
-    {"zone_readonly", "", "zones to make read-only, e.g. 3:5-7 (zone indexes)"},
-    {"zone_offline", "", "zones to make offline, e.g. 4:9 (zone indexes)"},
-    {"backend", "auto", "auto, kernel (configfs null_blk) or user (userspace twin)"},
-    {"name", "", "configfs item name (default zbl<pid>_<n>)"},
-    {"keep", "off", "on: leave the kernel device in place on close"},
-    {"load", "off", "on: as root, modprobe null_blk and mount configfs when missing"},
-    {"configfs", kConfigfsRoot, "null_blk's configfs directory (tests use a stand-in tree)"},
-    {"devdir", "/dev", "where the kernel device's node appears (tests)"},
+    opt::kSize,         opt::kBlocksize,     opt::kZoned,         opt::kZoneSize,
+    opt::kZoneCapacity, opt::kZoneNrConv,    opt::kZoneMaxOpen,   opt::kZoneMaxActive,
+    opt::kZoneAppendMaxSectors, opt::kMaxSectors, opt::kMemoryBacked, opt::kZoneFull,
+    opt::kZoneReadonly, opt::kZoneOffline,   kBackend,            kName,
+    kKeep,              kLoad,               kConfigfs,           kDevdir,
 };
 
 std::string DefaultName() {
@@ -317,17 +314,6 @@ Result<std::unique_ptr<Node>> OpenUser(const Options& o, Params p, Geometry g, s
       std::make_unique<UserNode>(std::move(*engine), std::move(p), std::move(g), std::move(why)));
 }
 
-std::string Escape(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    out += c;
-    if (c == ',') {
-      out += ',';
-    }
-  }
-  return out;
-}
-
 Result<std::unique_ptr<Node>> OpenKernel(const Options& o, Params p, Geometry g,
                                          const ConfigfsOptions& cfs, const std::string& name,
                                          bool keep, std::string why) {
@@ -344,7 +330,7 @@ Result<std::unique_ptr<Node>> OpenKernel(const Options& o, Params p, Geometry g,
   // Direct I/O: through the page cache a zoned write reaches the device later (or as other
   // requests), so errors and write pointers would not be the device's.
   auto child_opts = Options::Parse("driver=host_device,cache.direct=on,filename=" +
-                                   Escape((*item)->device_path()));
+                                   EscapeOptionValue((*item)->device_path()));
   if (!child_opts.ok()) {
     return child_opts.status();
   }
@@ -367,29 +353,29 @@ Result<std::unique_ptr<Node>> OpenNullBlk(OpenContext& ctx) {
   if (!params.ok()) {
     return params.status();
   }
-  auto backend = o.GetChoice("backend", "auto", {"auto", "kernel", "user"});
+  auto backend = o.GetText(kBackend);
   if (!backend.ok()) {
     return backend.status();
   }
-  auto name = o.GetString("name", "");
+  auto name = o.GetText(kName);
   if (!name.ok()) {
     return name.status();
   }
-  auto keep = o.GetBool("keep", false);
+  auto keep = o.GetFlag(kKeep);
   if (!keep.ok()) {
     return keep.status();
   }
-  auto load = o.GetBool("load", false);
+  auto load = o.GetFlag(kLoad);
   if (!load.ok()) {
     return load.status();
   }
   ConfigfsOptions cfs;
-  auto root = o.GetString("configfs", kConfigfsRoot);
+  auto root = o.GetText(kConfigfs);
   if (!root.ok()) {
     return root.status();
   }
   cfs.root = *root;
-  auto devdir = o.GetString("devdir", "/dev");
+  auto devdir = o.GetText(kDevdir);
   if (!devdir.ok()) {
     return devdir.status();
   }

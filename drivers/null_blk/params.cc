@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 #include <set>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -16,47 +17,26 @@ bool IsPowerOfTwo(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
 Status Invalid(const std::string& why) { return Status(EINVAL, why); }
 
-// configfs takes unsigned int attributes with kstrtouint: larger values fail with ERANGE.
-Status GetUint(const Options& o, std::string_view key, uint32_t* out, Params& p) {
-  if (!o.Has(key)) {
+// A parameter the user gave, through its declaration (range included), recorded as given.
+template <typename V>
+Status Take(const Options& o, const OptionSpec& spec, V* out, Params& p) {
+  if (!o.Has(spec.name)) {
     return Status::Ok();
   }
-  auto v = o.GetNumber(key, *out);
-  if (!v.ok()) {
-    return v.status();
+  if constexpr (std::is_same_v<V, bool>) {
+    auto v = o.GetFlag(spec);
+    if (!v.ok()) {
+      return v.status();
+    }
+    *out = *v;
+  } else {
+    auto v = o.Get(spec);
+    if (!v.ok()) {
+      return v.status();
+    }
+    *out = static_cast<V>(*v);  // the declared range fits V
   }
-  if (*v > UINT32_MAX) {
-    return Error(EINVAL, "{}: option '{}': {} does not fit null_blk's unsigned int", o.context(),
-                 key, *v);
-  }
-  *out = static_cast<uint32_t>(*v);
-  p.given.emplace_back(key);
-  return Status::Ok();
-}
-
-Status GetUlong(const Options& o, std::string_view key, uint64_t* out, Params& p) {
-  if (!o.Has(key)) {
-    return Status::Ok();
-  }
-  auto v = o.GetNumber(key, *out);
-  if (!v.ok()) {
-    return v.status();
-  }
-  *out = *v;
-  p.given.emplace_back(key);
-  return Status::Ok();
-}
-
-Status GetFlag(const Options& o, std::string_view key, bool* out, Params& p) {
-  if (!o.Has(key)) {
-    return Status::Ok();
-  }
-  auto v = o.GetBool(key, *out);
-  if (!v.ok()) {
-    return v.status();
-  }
-  *out = *v;
-  p.given.emplace_back(key);
+  p.given.emplace_back(spec.name);
   return Status::Ok();
 }
 
@@ -182,24 +162,25 @@ bool Params::Given(std::string_view key) const {
 
 Result<Params> ParseParams(const Options& o) {
   Params p;
-  ZBL_RETURN_IF_ERROR(GetUlong(o, "size", &p.size_mb, p));
-  ZBL_RETURN_IF_ERROR(GetUint(o, "blocksize", &p.blocksize, p));
-  ZBL_RETURN_IF_ERROR(GetFlag(o, "zoned", &p.zoned, p));
-  ZBL_RETURN_IF_ERROR(GetUlong(o, "zone_size", &p.zone_size_mb, p));
-  ZBL_RETURN_IF_ERROR(GetUlong(o, "zone_capacity", &p.zone_capacity_mb, p));
-  ZBL_RETURN_IF_ERROR(GetUint(o, "zone_nr_conv", &p.zone_nr_conv, p));
-  ZBL_RETURN_IF_ERROR(GetUint(o, "zone_max_open", &p.zone_max_open, p));
-  ZBL_RETURN_IF_ERROR(GetUint(o, "zone_max_active", &p.zone_max_active, p));
-  ZBL_RETURN_IF_ERROR(GetUint(o, "zone_append_max_sectors", &p.zone_append_max_sectors, p));
-  ZBL_RETURN_IF_ERROR(GetUint(o, "max_sectors", &p.max_sectors, p));
-  ZBL_RETURN_IF_ERROR(GetFlag(o, "memory_backed", &p.memory_backed, p));
-  ZBL_RETURN_IF_ERROR(GetFlag(o, "zone_full", &p.zone_full, p));
-  for (auto [key, list] :
-       {std::pair{"zone_readonly", &p.zone_readonly}, std::pair{"zone_offline", &p.zone_offline}}) {
+  ZBL_RETURN_IF_ERROR(Take(o, opt::kSize, &p.size_mb, p));
+  ZBL_RETURN_IF_ERROR(Take(o, opt::kBlocksize, &p.blocksize, p));
+  ZBL_RETURN_IF_ERROR(Take(o, opt::kZoned, &p.zoned, p));
+  ZBL_RETURN_IF_ERROR(Take(o, opt::kZoneSize, &p.zone_size_mb, p));
+  ZBL_RETURN_IF_ERROR(Take(o, opt::kZoneCapacity, &p.zone_capacity_mb, p));
+  ZBL_RETURN_IF_ERROR(Take(o, opt::kZoneNrConv, &p.zone_nr_conv, p));
+  ZBL_RETURN_IF_ERROR(Take(o, opt::kZoneMaxOpen, &p.zone_max_open, p));
+  ZBL_RETURN_IF_ERROR(Take(o, opt::kZoneMaxActive, &p.zone_max_active, p));
+  ZBL_RETURN_IF_ERROR(Take(o, opt::kZoneAppendMaxSectors, &p.zone_append_max_sectors, p));
+  ZBL_RETURN_IF_ERROR(Take(o, opt::kMaxSectors, &p.max_sectors, p));
+  ZBL_RETURN_IF_ERROR(Take(o, opt::kMemoryBacked, &p.memory_backed, p));
+  ZBL_RETURN_IF_ERROR(Take(o, opt::kZoneFull, &p.zone_full, p));
+  for (auto [spec, list] : {std::pair{&opt::kZoneReadonly, &p.zone_readonly},
+                            std::pair{&opt::kZoneOffline, &p.zone_offline}}) {
+    const std::string_view key = spec->name;
     if (!o.Has(key)) {
       continue;
     }
-    auto v = o.GetIndexList(key);
+    auto v = o.GetList(*spec);
     if (!v.ok()) {
       return v.status();
     }

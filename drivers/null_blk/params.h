@@ -85,6 +85,42 @@ struct Geometry {
   std::vector<std::string> notices;
 };
 
+// null_blk's device parameters, declared once (names and units are the kernel's; unsigned int
+// attributes take at most UINT32_MAX, as kstrtouint).
+namespace opt {
+using T = OptionType;
+inline constexpr uint64_t kU32 = UINT32_MAX;
+inline constexpr OptionSpec kSize{"size", T::kNumber, "256000", "device size (null_blk: 250 GB)",
+                                  "MB"};
+inline constexpr OptionSpec kBlocksize{"blocksize", T::kNumber, "512",
+                                       "logical block size: a power of two, 512..4096", "bytes", 0,
+                                       kU32};
+inline constexpr OptionSpec kZoned{"zoned", T::kBool, "0", "1: host-managed zoned device"};
+inline constexpr OptionSpec kZoneSize{"zone_size", T::kNumber, "256", "zone size, a power of two",
+                                      "MB"};
+inline constexpr OptionSpec kZoneCapacity{"zone_capacity", T::kNumber, "0",
+                                          "zone capacity (0 = zone size)", "MB"};
+inline constexpr OptionSpec kZoneNrConv{"zone_nr_conv", T::kNumber, "0",
+                                        "conventional zones at the start", "zones", 0, kU32};
+inline constexpr OptionSpec kZoneMaxOpen{"zone_max_open", T::kNumber, "0",
+                                         "open zone limit (0 = none)", "zones", 0, kU32};
+inline constexpr OptionSpec kZoneMaxActive{"zone_max_active", T::kNumber, "0",
+                                           "active zone limit (0 = none)", "zones", 0, kU32};
+inline constexpr OptionSpec kZoneAppendMaxSectors{
+    "zone_append_max_sectors", T::kNumber, "2147483647", "largest zone append (0 = emulated)",
+    "512 B sectors", 0, kU32};
+inline constexpr OptionSpec kMaxSectors{"max_sectors", T::kNumber, "0",
+                                        "largest request (0 = block layer default, 255)",
+                                        "512 B sectors", 0, kU32};
+inline constexpr OptionSpec kMemoryBacked{"memory_backed", T::kBool, "0",
+                                          "1: keep data in memory; 0: discard writes"};
+inline constexpr OptionSpec kZoneFull{"zone_full", T::kBool, "0", "1: sequential zones start FULL"};
+inline constexpr OptionSpec kZoneReadonly{"zone_readonly", T::kIndexList, "",
+                                          "zones to make read-only, e.g. 3:5-7", "zone indexes"};
+inline constexpr OptionSpec kZoneOffline{"zone_offline", T::kIndexList, "",
+                                         "zones to make offline, e.g. 4:9", "zone indexes"};
+}  // namespace opt
+
 // Reads null_blk's parameters from a node's options (only the device parameters, not
 // backend/name/keep). Errors name the option.
 Result<Params> ParseParams(const Options& opts);

@@ -1,4 +1,5 @@
 #include "raw.h"
+#include "zbl/format.h"
 
 #include <fmt/format.h>
 
@@ -8,12 +9,12 @@
 namespace zbl::raw {
 namespace {
 
-constexpr OptionSpec kOptions[] = {
-    {"offset", "0", "start of the window in the child, in bytes"},
-    {"size", "", "length of the window in bytes (default: the rest of the child)"},
-};
+constexpr OptionSpec kOffset{"offset", OptionType::kSize, "0", "start of the window in the child",
+                             "bytes"};
+constexpr OptionSpec kSize{"size", OptionType::kSize, "",
+                           "length of the window (default: the rest of the child)", "bytes"};
+constexpr OptionSpec kOptions[] = {kOffset, kSize};
 
-std::string Hex(uint64_t v) { return fmt::format("{:#x}", v); }
 
 // The child's queue under a window: each request is shifted by the window's offset while in
 // flight (its offset, done and user fields belong to the queue until it completes) and restored,
@@ -249,7 +250,7 @@ Status CheckWindow(const Options& o, const Limits& c, uint64_t offset, uint64_t 
 
 Result<std::unique_ptr<Node>> OpenRaw(OpenContext& ctx) {
   Options& o = ctx.options();
-  auto offset = o.GetSize("offset", 0);
+  auto offset = o.Get(kOffset);
   if (!offset.ok()) {
     return offset.status();
   }
@@ -259,7 +260,7 @@ Result<std::unique_ptr<Node>> OpenRaw(OpenContext& ctx) {
   }
   const Limits& c = (*child)->limits();
   const uint64_t rest = *offset <= c.size ? c.size - *offset : 0;
-  auto size = o.GetSize("size", rest);
+  auto size = o.Get(kSize, rest);
   if (!size.ok()) {
     return size.status();
   }

@@ -1,4 +1,5 @@
 #include "zbl/backend.h"
+#include "zbl/format.h"
 
 #include <algorithm>
 #include <array>
@@ -91,7 +92,6 @@ class CheckedQueue final : public IoQueue {
   std::unique_ptr<IoQueue> inner_;
 };
 
-std::string Hex(uint64_t v) { return fmt::format("{:#x}", v); }
 
 }  // namespace
 

@@ -232,6 +232,42 @@ const DriverSpec* FindDriver(std::string_view name) {
   return nullptr;
 }
 
+const OptionSpec* FindOption(const DriverSpec& spec, std::string_view key) {
+  for (const OptionSpec& o : spec.options)
+    if (o.name == key) return &o;
+  return nullptr;
+}
+
+std::string FormatDriverList() {
+  std::string out;
+  for (const DriverSpec* d : BuiltinDrivers()) {
+    out += fmt::format("{}: {}\n", d->name, d->description);
+    for (const OptionSpec& o : d->options) out += FormatOption(o) + "\n";
+  }
+  return out;
+}
+
+namespace {
+// The framework's part of every open: each own key is declared, and its value has the declared
+// type and range (the driver reads it through the same declaration).
+Status CheckDeclared(const Options& options, const DriverSpec& spec) {
+  for (const auto& [key, text] : options.values()) {
+    if (key == "driver") continue;
+    const OptionSpec* o = FindOption(spec, key);
+    if (!o) {
+      std::string known;
+      for (const OptionSpec& k : spec.options)
+        if (k.name.find('.') == std::string_view::npos)
+          known += (known.empty() ? "" : ", ") + std::string(k.name);
+      return Error(EINVAL, "{}: unknown option '{}' (driver '{}' takes: {})", options.context(),
+                   key, spec.name, known.empty() ? "no options" : known);
+    }
+    ZBL_RETURN_IF_ERROR(CheckOptionValue(*o, text, options.context()));
+  }
+  return Status::Ok();
+}
+}  // namespace
+
 Result<std::unique_ptr<Node>> OpenContext::OpenChild(std::string_view name, bool required,
                                                      OpenFlags add) {
   Options* child = options_.Child(name);
@@ -264,6 +300,7 @@ Result<std::unique_ptr<Node>> OpenNode(Options& options, OpenFlags flags) {
   options.set_context(options.context().empty()
                           ? fmt::format("driver '{}'", spec->name)
                           : fmt::format("driver '{}' ({})", spec->name, options.context()));
+  ZBL_RETURN_IF_ERROR(CheckDeclared(options, *spec));
   OpenContext ctx(options, flags);
   auto node = spec->open(ctx);
   if (!node.ok()) return node.status();

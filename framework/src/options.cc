@@ -14,7 +14,9 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-std::string Escape(std::string_view v) {
+}  // namespace
+
+std::string EscapeOptionValue(std::string_view v) {
   std::string out;
   for (char c : v) {
     out += c;
@@ -22,8 +24,6 @@ std::string Escape(std::string_view v) {
   }
   return out;
 }
-
-}  // namespace
 
 Result<uint64_t> ParseNumber(std::string_view text) {
   std::string_view t = Trim(text);
@@ -265,7 +265,7 @@ void Options::AppendTo(std::string& out, const std::string& prefix) const {
   // "driver" first, as people write it.
   auto emit = [&](const std::string& k, const std::string& v) {
     if (!out.empty()) out += ',';
-    out += prefix + k + "=" + Escape(v);
+    out += prefix + k + "=" + EscapeOptionValue(v);
   };
   if (auto it = values_.find("driver"); it != values_.end()) emit(it->first, it->second);
   for (const auto& [k, v] : values_)
@@ -277,6 +277,135 @@ std::string Options::ToString() const {
   std::string out;
   AppendTo(out, "");
   return out;
+}
+
+// ---- typed declarations ----
+
+std::string_view ToString(OptionType t) {
+  switch (t) {
+    case OptionType::kString: return "string";
+    case OptionType::kBool: return "bool";
+    case OptionType::kSize: return "size";
+    case OptionType::kNumber: return "number";
+    case OptionType::kChoice: return "choice";
+    case OptionType::kIndexList: return "list";
+  }
+  return "?";
+}
+
+namespace {
+std::string_view LastPart(std::string_view name) {
+  const size_t dot = name.rfind('.');
+  return dot == std::string_view::npos ? name : name.substr(dot + 1);
+}
+
+std::string RangeText(const OptionSpec& s) {
+  if (s.min == 0 && s.max == std::numeric_limits<uint64_t>::max()) return "";
+  if (s.max == std::numeric_limits<uint64_t>::max()) return fmt::format(">= {}", s.min);
+  return fmt::format("{}..{}", s.min, s.max);
+}
+
+Status CheckRange(const OptionSpec& s, uint64_t v, std::string_view text, std::string_view ctx) {
+  if (v >= s.min && v <= s.max) return Status::Ok();
+  return Error(EINVAL, "{}option '{}': {} is out of range {}{} ('{}')",
+               ctx.empty() ? "" : std::string(ctx) + ": ", s.name, v, RangeText(s),
+               s.unit.empty() ? "" : " " + std::string(s.unit), text);
+}
+
+bool IsChoice(const OptionSpec& s, std::string_view v) {
+  std::string_view c = s.choices;
+  while (true) {
+    const size_t bar = c.find('|');
+    if (c.substr(0, bar) == v) return true;
+    if (bar == std::string_view::npos) return false;
+    c = c.substr(bar + 1);
+  }
+}
+}  // namespace
+
+Status CheckOptionValue(const OptionSpec& spec, std::string_view text, std::string_view ctx) {
+  const std::string where = ctx.empty() ? "" : std::string(ctx) + ": ";
+  auto bad = [&](std::string_view why) {
+    return Error(EINVAL, "{}option '{}': {} ('{}')", where, spec.name, why, text);
+  };
+  switch (spec.type) {
+    case OptionType::kString: return Status::Ok();
+    case OptionType::kBool: {
+      auto v = ParseBool(text);
+      return v.ok() ? Status::Ok() : bad(v.status().message());
+    }
+    case OptionType::kSize:
+    case OptionType::kNumber: {
+      auto v = spec.type == OptionType::kSize ? ParseSize(text) : ParseNumber(text);
+      if (!v.ok()) return bad(v.status().message());
+      return CheckRange(spec, *v, text, ctx);
+    }
+    case OptionType::kChoice:
+      return IsChoice(spec, text) ? Status::Ok()
+                                  : bad(fmt::format("expected one of {}", spec.choices));
+    case OptionType::kIndexList: {
+      Options o;
+      o.Set(std::string(LastPart(spec.name)), std::string(text));
+      auto v = o.GetIndexList(LastPart(spec.name));
+      return v.ok() ? Status::Ok() : bad(v.status().message());
+    }
+  }
+  return Status::Ok();
+}
+
+std::string FormatOption(const OptionSpec& s) {
+  std::string type(ToString(s.type));
+  if (!s.unit.empty()) type += fmt::format(" [{}]", s.unit);
+  std::string range = s.type == OptionType::kChoice ? std::string(s.choices) : RangeText(s);
+  std::string def = s.required ? "(required)"
+                    : s.default_value.empty() ? "-"
+                                              : std::string(s.default_value);
+  return fmt::format("  {:<24} {:<20} {:<12} {:<16} {}", s.name, type, def, range, s.help);
+}
+
+Result<uint64_t> Options::Get(const OptionSpec& spec) const {
+  uint64_t def = 0;
+  if (!spec.default_value.empty()) {
+    auto d = spec.type == OptionType::kSize ? ParseSize(spec.default_value)
+                                            : ParseNumber(spec.default_value);
+    if (!d.ok()) return Error(EINVAL, "option '{}': bad declared default", spec.name);
+    def = *d;
+  }
+  return Get(spec, def);
+}
+
+Result<uint64_t> Options::Get(const OptionSpec& spec, uint64_t def) const {
+  const std::string_view key = LastPart(spec.name);
+  if (spec.required && !Has(key))
+    return Error(EINVAL, "{}missing required option '{}'", context_.empty() ? "" : context_ + ": ",
+                 spec.name);
+  auto v = spec.type == OptionType::kSize ? GetSize(key, def) : GetNumber(key, def);
+  if (!v.ok() || !Has(key)) return v;
+  ZBL_RETURN_IF_ERROR(CheckRange(spec, *v, values_.at(std::string(key)), context_));
+  return v;
+}
+
+Result<bool> Options::GetFlag(const OptionSpec& spec) const {
+  bool def = false;
+  if (!spec.default_value.empty()) {
+    auto d = ParseBool(spec.default_value);
+    def = d.ok() && *d;
+  }
+  return GetBool(LastPart(spec.name), def);
+}
+
+Result<std::string> Options::GetText(const OptionSpec& spec) const {
+  const std::string_view key = LastPart(spec.name);
+  if (spec.required && !Has(key))
+    return Error(EINVAL, "{}missing required option '{}'", context_.empty() ? "" : context_ + ": ",
+                 spec.name);
+  auto v = GetString(key, spec.default_value);
+  if (!v.ok() || !Has(key) || spec.type != OptionType::kChoice || IsChoice(spec, *v)) return v;
+  return BadValue(key, *v, fmt::format("expected one of {}", spec.choices));
+}
+
+Result<std::vector<uint64_t>> Options::GetList(const OptionSpec& spec) const {
+  return GetIndexList(LastPart(spec.name));
 }
 
 }  // namespace zbl

@@ -39,15 +39,11 @@ class Node;
 class OpenContext;
 
 
-struct OptionSpec {
-  std::string_view name;
-  std::string_view default_value;  // "" = none / required / derived
-  std::string_view help;
-};
-
 struct DriverSpec {
   std::string_view name;
   std::string_view description;
+  // Every option the driver takes (OptionSpec, zbl/options.h). Before the driver opens, the
+  // framework refuses a key not declared here and checks each given value's type and range.
   std::span<const OptionSpec> options;
   // Opens the node for ctx.options(); opens children through ctx.
   Result<std::unique_ptr<Node>> (*open)(OpenContext& ctx) = nullptr;
@@ -218,6 +214,10 @@ class OpenContext {
 // The explicit list of built-in drivers (drivers/registry.cc).
 std::span<const DriverSpec* const> BuiltinDrivers();
 const DriverSpec* FindDriver(std::string_view name);
+// Every built-in driver with its description and declared options (`--list-drivers`).
+std::string FormatDriverList();
+// The declaration of `key` (an own key, or a group's key "cache.direct") in `spec`, or null.
+const OptionSpec* FindOption(const DriverSpec& spec, std::string_view key);
 
 // Opens a whole tree: the driver named by options' "driver" key, children first (leaf first),
 // refuses unknown keys, and computes limits bottom-up.

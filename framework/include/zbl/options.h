@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -21,8 +22,41 @@ namespace zbl {
 Result<uint64_t> ParseSize(std::string_view text);
 // Parses an unsigned decimal or 0x hex number without suffixes.
 Result<uint64_t> ParseNumber(std::string_view text);
+// A value as an option string spells it: a literal comma doubled (",,"), as in QEMU.
+std::string EscapeOptionValue(std::string_view value);
 // "on/off/true/false/yes/no/1/0".
 Result<bool> ParseBool(std::string_view text);
+
+// One option a driver takes, declared once: the framework parses, range-checks and lists it
+// (DriverSpec::options), and the driver reads its value through it (Options::Get*(spec)).
+enum class OptionType : uint8_t {
+  kString,     // any text
+  kBool,       // on/off/true/false/yes/no/1/0
+  kSize,       // bytes or a count with k/M/G suffixes (ParseSize)
+  kNumber,     // decimal or 0x hex, no suffixes (ParseNumber)
+  kChoice,     // one of `choices`
+  kIndexList,  // "3:5-7" (Options::GetIndexList)
+};
+std::string_view ToString(OptionType t);
+
+struct OptionSpec {
+  // "zone-size"; a grouped option names its group: "cache.direct", "inject-error.N.event".
+  std::string_view name;
+  OptionType type = OptionType::kString;
+  // Text as a user writes it ("64M", "off"); "" = none (required, or derived from other values).
+  std::string_view default_value;
+  std::string_view help;
+  std::string_view unit = {};  // "bytes", "MB", "512 B sectors", "zones", ...
+  uint64_t min = 0;            // kSize / kNumber: inclusive range
+  uint64_t max = UINT64_MAX;
+  std::string_view choices = {};  // kChoice: "hm|ha|none"
+  bool required = false;
+};
+
+// Checks one value against its declaration (type, range, choices); EINVAL naming the option.
+Status CheckOptionValue(const OptionSpec& spec, std::string_view text, std::string_view context);
+// One line per option: "name  type[unit]  default  range/choices  help" (for --list-drivers).
+std::string FormatOption(const OptionSpec& spec);
 
 // One node's options: its own keys and the subtrees of its children. Getters record which keys
 // were read so that the framework can refuse unknown ones after the driver opened.
@@ -49,6 +83,20 @@ class Options {
                                 const std::vector<std::string_view>& choices) const;
   // Lists of indexes, "3:5:9" or "2-4:7" (':' or ' ' separated, ranges with '-').
   Result<std::vector<uint64_t>> GetIndexList(std::string_view key) const;
+
+  // Typed reads through a declaration: the key is spec.name's last part (the part after the
+  // group: "direct" of "cache.direct"), the default is spec.default_value (or `def` where the
+  // default is derived), the value is range-checked. kSize/kNumber.
+  Result<uint64_t> Get(const OptionSpec& spec) const;
+  Result<uint64_t> Get(const OptionSpec& spec, uint64_t def) const;
+  // kBool.
+  Result<bool> GetFlag(const OptionSpec& spec) const;
+  // kString / kChoice.
+  Result<std::string> GetText(const OptionSpec& spec) const;
+  // kIndexList.
+  Result<std::vector<uint64_t>> GetList(const OptionSpec& spec) const;
+  // The keys this node was given with their text (own keys only), not marked as read.
+  const std::map<std::string, std::string>& values() const { return values_; }
 
   bool HasChild(std::string_view name) const { return children_.count(std::string(name)) != 0; }
   Options* Child(std::string_view name);
