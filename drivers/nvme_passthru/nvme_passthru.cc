@@ -13,10 +13,13 @@
 namespace zbl::nvme {
 namespace {
 
-constexpr OptionSpec kOptions[] = {
-    {"filename", "", "the namespace's generic character device, /dev/ngXnY (root)"},
-    {"nsid", "0", "namespace id (0 = the device node's own)"},
-};
+using T = OptionType;
+constexpr OptionSpec kFilename{"filename", T::kString, "",
+                               "the namespace's generic character device, /dev/ngXnY (root)",
+                               {}, 0, UINT64_MAX, {}, true};
+constexpr OptionSpec kNsid{"nsid", T::kNumber, "0", "namespace id (0 = the device node's own)",
+                           {}, 0, 0xfffffffeu};
+constexpr OptionSpec kOptions[] = {kFilename, kNsid};
 
 ZoneCondition ConditionOf(const ZoneDescriptor& d) {
   switch (d.state) {
@@ -226,6 +229,12 @@ class PassthruNode final : public Node {
     return Node::CreateQueue(depth);  // the ioctl, one request at a time
   }
 
+  std::string filename() const override { return dev_->path(); }
+  // Data stays; zone append is the device's own command; queues are io_uring passthrough.
+  Capabilities capabilities() const override {
+    return {Cap::kKeepsData, Cap::kZoneAppend, Cap::kNativeQueue, Cap::kPersistent};
+  }
+
   void Describe(NodeInfo& info) const override {
     const Identity& id = dev_->id();
     info.Add("device", fmt::format("{} (namespace {}{})", dev_->path(), id.nsid,
@@ -285,13 +294,10 @@ class PassthruNode final : public Node {
 
 Result<std::unique_ptr<Node>> OpenPassthru(OpenContext& ctx) {
   Options& o = ctx.options();
-  auto filename = o.GetRequiredString("filename");
+  auto filename = o.GetText(kFilename);
   if (!filename.ok()) return filename.status();
-  auto nsid = o.GetNumber("nsid", 0);
+  auto nsid = o.Get(kNsid);
   if (!nsid.ok()) return nsid.status();
-  if (*nsid > 0xfffffffeu) {
-    return Error(EINVAL, "{}: nsid {} is above 0xfffffffe", o.context(), *nsid);
-  }
   auto dev = Device::Open(*filename, static_cast<uint32_t>(*nsid), false);
   if (!dev.ok()) return dev.status().Annotate(o.context());
   return std::unique_ptr<Node>(std::make_unique<PassthruNode>(std::move(*dev)));
