@@ -74,8 +74,11 @@ TEST(FilterNode, ForwardsEveryEntryPoint) {
   for (FilterOp op : {FilterOp::kRead, FilterOp::kWrite, FilterOp::kFlush, FilterOp::kAppend,
                       FilterOp::kZoneOpen, FilterOp::kZoneClose, FilterOp::kZoneFinish,
                       FilterOp::kZoneReset, FilterOp::kZoneResetAll, FilterOp::kReport,
-                      FilterOp::kDiscard, FilterOp::kTruncate})
-    EXPECT_EQ(c->seen[op], 1) << ToString(op);
+                      FilterOp::kDiscard, FilterOp::kTruncate}) {
+    // The Backend reads the zone types once itself (its conventional-zone rule for appends):
+    // one report more than the caller asked for.
+    EXPECT_EQ(c->seen[op], op == FilterOp::kReport ? 2 : 1) << ToString(op);
+  }
 }
 
 void Done(IoRequest* r) { ++*static_cast<int*>(r->user); }
