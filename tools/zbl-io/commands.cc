@@ -369,9 +369,9 @@ bool FillFromFile(Shell& sh, const std::string& path, IoBuffer& buf) {
   }
   in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(buf.size()));
   size_t got = static_cast<size_t>(in.gcount());
-  // qemu-io reads the source before it looks at the length: an empty file is refused even for
-  // a zero-length write.
-  if (got == 0 && (buf.size() != 0 || in.peek() == std::ifstream::traits_type::eof())) {
+  // qemu-io reads the source before it looks at the length and refuses a read of nothing: an
+  // empty file, and any file for a zero-length write.
+  if (got == 0) {
     sh.err() << path << ": file is empty\n";
     return false;
   }

@@ -180,6 +180,11 @@ const std::vector<Case>& Cases() {
       {"write_z_over_c_and_source", {"-f", "raw", "disk.img", "-c", "write -z -c -u 120k 20k",
                                      "-c", "write -s nosuch.bin 0 512", "-c", "write -s disk.img 4k 4k",
                                      "-c", "read -P 0x11 4k 512"}},
+      {"write_s_zero_length", {"-f", "raw", "disk.img", "-c", "write -s disk.img 4k 0", "-c",
+                               "write -s disk.img 4k 512"}},
+      {"partial_last_block", {"-f", "raw", "disk.img", "-c", "truncate 0x80300", "-c", "map",
+                              "-c", "length", "-c", "read 0x80300 256", "-c",
+                              "write -P 1 0x80300 256", "-c", "read -P 1 0x80300 256"}},
       {"abort_after_output", {"-f", "raw", "disk.img", "-c", "length", "-c", "abort"}},
   };
   return cases;
