@@ -1060,19 +1060,23 @@ int ReopenCmd(Shell& sh, Args argv) {
   GetoptResult g = Getopt(argv, "c:o:rw");
   int rw = -1;  // -1: keep, 0: -w, 1: -r
   bool both = false, have_cache = false;
+  int direct = -1;  // cache.direct asked for: -1 not, 0 off, 1 on
   std::string options;
   for (const OptionEvent& ev : g.options) {
     if (ev.kind != OptionEvent::Kind::kOption) {
       return UsageError(sh, argv[0], &ev);
     }
     switch (ev.opt) {
-      case 'c':
-        if (!ParseCacheMode(ev.arg)) {
+      case 'c': {
+        auto mode = ParseCacheMode(ev.arg);
+        if (!mode) {
           sh.err() << sh.progname() << ": Invalid cache option: " << ev.arg << "\n";
           return -EINVAL;
         }
         have_cache = true;
+        direct = mode->direct ? 1 : 0;
         break;
+      }
       case 'o':
         options += (options.empty() ? "" : ",") + ev.arg;
         break;
@@ -1116,7 +1120,14 @@ int ReopenCmd(Shell& sh, Args argv) {
       const size_t eq = item.find('=');
       const std::string key = item.substr(0, eq);
       const std::string value = eq == std::string::npos ? "" : item.substr(eq + 1);
-      if (key.rfind("cache.", 0) == 0 || key.empty()) {
+      const bool cache_key = key.rfind("cache.", 0) == 0 || key.find(".cache.") != std::string::npos;
+      if (cache_key && key.size() >= 12 && key.compare(key.size() - 12, 12, "cache.direct") == 0) {
+        auto b = ParseBool(value);
+        if (b.ok()) {
+          direct = *b ? 1 : 0;
+        }
+      }
+      if (cache_key || key.empty()) {
         continue;
       }
       if (key == "read-only") {
@@ -1140,6 +1151,24 @@ int ReopenCmd(Shell& sh, Args argv) {
       sh.err() << sh.progname() << ": Cannot change the option '" << key << "'\n";
       return -EINVAL;
     }
+  }
+  // While the node is O_DIRECT and qemu-io holds the write permission (and keeps it: not -r),
+  // every reopen makes QEMU check that permission again (CheckDirectWrite) and fail, changing
+  // nothing; the reopen that turns O_DIRECT on is not checked. Without the permission, the
+  // first command that writes takes it and is checked then (Shell::Execute). zbl's open node
+  // keeps its own cache mode; the refusal and the mode QEMU would hold are tracked here.
+  const bool direct_before = sh.QemuAlignment() > 1 || sh.reopened_direct() != 0;
+  if (direct_before && rw != 1 && sh.write_permission()) {
+    if (Status st = CheckDirectWrite(sh.device()->option_string(), sh.reopened_direct());
+        !st.ok()) {
+      sh.err() << sh.progname() << ": " << st.message() << "\n";
+      return -EPERM;
+    }
+  }
+  if (direct == 0) {
+    sh.set_reopened_direct(0);
+  } else if (direct == 1 && sh.QemuAlignment() == 1 && sh.reopened_direct() == 0) {
+    sh.set_reopened_direct(sh.ProbeDirectAlignment());
   }
   if (rw != -1) {
     Status st = sh.SetReadOnly(rw == 1);

@@ -182,15 +182,16 @@ namespace {
 
 // The filenames of the `file` nodes of `o` opened with cache.direct=on and writable, in the
 // graphs QEMU has too (a file node at the root or under raw).
-void DirectWritableFiles(const Options& o, std::vector<std::string>& out,
+void DirectWritableFiles(const Options& o, std::vector<std::string>& out, bool any_cache,
                          std::string_view parent = "") {
   auto d = o.GetString("driver", "");
   const Options* cache = o.Child("cache");
-  if (d.ok() && *d == "file" && cache != nullptr && (parent.empty() || parent == "raw")) {
-    auto direct = cache->GetBool("direct", false);
+  if (d.ok() && *d == "file" && (cache != nullptr || any_cache) &&
+      (parent.empty() || parent == "raw")) {
+    auto direct = any_cache ? Result<bool>(true) : cache->GetBool("direct", false);
     auto ro = o.GetBool("read-only", false);
     auto name = o.GetString("filename", "");
-    if (direct.ok() && *direct && ro.ok() && !*ro && name.ok() && !name->empty()) {
+    if (direct.ok() && *direct && ro.ok() && (!*ro || any_cache) && name.ok() && !name->empty()) {
       out.push_back(*name);
     }
   }
@@ -199,7 +200,7 @@ void DirectWritableFiles(const Options& o, std::vector<std::string>& out,
   }
   for (const std::string& child : o.ChildNames()) {
     if (child != "cache") {
-      DirectWritableFiles(*o.Child(child), out, *d);
+      DirectWritableFiles(*o.Child(child), out, any_cache, *d);
     }
   }
 }
@@ -249,7 +250,25 @@ Status RawWindowAsQemu(const Options& o) {
 
 }  // namespace
 
-Result<std::unique_ptr<Backend>> OpenImage(const ImageArgs& a) {
+Status CheckDirectWrite(const std::string& options, uint64_t as_direct) {
+  std::vector<std::string> direct;
+  if (auto o = Options::Parse(options); o.ok()) {
+    DirectWritableFiles(*o, direct, as_direct != 0);
+  }
+  for (const std::string& path : direct) {
+    struct stat st {};
+    if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        static_cast<uint64_t>(st.st_size) % (as_direct ? as_direct : DirectIoAlignment(path)) !=
+            0) {
+      return Error(EINVAL,
+                   "Cannot get 'write' permission without 'resize': Image size is not a "
+                   "multiple of request alignment");
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Backend>> OpenImage(const ImageArgs& a, bool check_write) {
   const bool named = !a.image_opts && !a.image.empty();
   const std::string where = named ? " device " + a.image : "";
   // qemu's own refusals of option combinations, in its words.
@@ -282,20 +301,9 @@ Result<std::unique_ptr<Backend>> OpenImage(const ImageArgs& a) {
   if (!b.ok()) {
     return Error(b.status().code(), "can't open{}: {}", where, b.status().ToString());
   }
-  // QEMU refuses write access to an O_DIRECT image whose size is not a whole number of its
-  // request alignment (it could not write the tail); zbl's file driver would round it down.
-  std::vector<std::string> direct;
-  if (auto o = Options::Parse(*opts); o.ok()) {
-    DirectWritableFiles(*o, direct);
-  }
-  for (const std::string& path : direct) {
-    struct stat st {};
-    if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-        static_cast<uint64_t>(st.st_size) % DirectIoAlignment(path) != 0) {
-      return Error(EINVAL,
-                   "can't open{}: Cannot get 'write' permission without 'resize': Image size "
-                   "is not a multiple of request alignment",
-                   where);
+  if (check_write) {
+    if (Status st = CheckDirectWrite(*opts, 0); !st.ok()) {
+      return Error(st.code(), "can't open{}: {}", where, st.message());
     }
   }
   return std::move(*b);

@@ -185,6 +185,15 @@ const std::vector<Case>& Cases() {
       {"partial_last_block", {"-f", "raw", "disk.img", "-c", "truncate 0x80300", "-c", "map",
                               "-c", "length", "-c", "read 0x80300 256", "-c",
                               "write -P 1 0x80300 256", "-c", "read -P 1 0x80300 256"}},
+      // O_DIRECT and a size off the request alignment: QEMU checks the write permission when
+      // it is taken (the first write after reopen -w, a reopen while O_DIRECT is on).
+      {"reopen_w_direct_unaligned_size", {"-t", "none", "-r", "-f", "raw", "disk.img", "-c",
+                                          "reopen -w", "-c", "write 0 512", "-c", "truncate 2M",
+                                          "-c", "write 0 512", "-c", "length"},
+       (1 << 20) + 1536},
+      {"reopen_ro_then_direct", {"-r", "-f", "raw", "disk.img", "-c", "reopen -o cache.direct=on",
+                                 "-c", "reopen -w", "-c", "write 0 512"},
+       (1 << 20) + 1536},
       {"abort_after_output", {"-f", "raw", "disk.img", "-c", "length", "-c", "abort"}},
   };
   return cases;

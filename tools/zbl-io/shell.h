@@ -53,6 +53,8 @@ class Shell {
     have_args_ = args != nullptr;
     args_ = have_args_ ? *args : ImageArgs{};
     read_only_ = args_.read_only;
+    write_perm_ = !read_only_;
+    reopened_direct_ = 0;
   }
   void Close() {
     Drain();
@@ -65,6 +67,15 @@ class Shell {
   // -r / open -r / reopen -r: commands that write are refused, as qemu's permission check
   // refuses them ("Block node is read-only").
   bool read_only() const { return read_only_; }
+  // Whether qemu-io's BlockBackend would hold the write permission: taken at a read-write open,
+  // dropped by reopen -r, and after reopen -w taken by the first command that writes (which is
+  // refused when QEMU's CheckDirectWrite refuses it).
+  bool write_permission() const { return write_perm_; }
+  // reopen asked for cache.direct=on (or -c none) since the image was opened (and not for off
+  // again): QEMU holds that mode from then on, with the request alignment it probed at that
+  // reopen (0: not asked). zbl's open node keeps its own cache mode.
+  uint64_t reopened_direct() const { return reopened_direct_; }
+  void set_reopened_direct(uint64_t align) { reopened_direct_ = align; }
   // reopen -r / -w. Back to read-write, a device whose file was opened read-only=on (-r) is
   // opened again without it.
   Status SetReadOnly(bool on);
@@ -75,6 +86,9 @@ class Shell {
   // The request alignment QEMU's block layer would pad to on this device: a buffered file's is
   // 1 byte, an O_DIRECT file's the one file-posix probes, other devices' their own.
   uint64_t QemuAlignment() const;
+  // The O_DIRECT request alignment file-posix would probe now for the device's file node (0
+  // when it has none).
+  uint64_t ProbeDirectAlignment() const;
 
   // aio_*: submits `ctx` to the device's queue (created on first use). A request the queue
   // cannot take as it is (a byte range off the device's request alignment, which QEMU's block
@@ -116,6 +130,8 @@ class Shell {
   Backend* device_;
   std::unique_ptr<Backend> owned_;
   bool read_only_ = false;
+  bool write_perm_ = false;
+  uint64_t reopened_direct_ = 0;
   bool explain_ = true;
   bool process_commands_ = false;
   bool have_args_ = false;
