@@ -1059,9 +1059,12 @@ int SigraiseCmd(Shell& sh, Args argv) {
 int ReopenCmd(Shell& sh, Args argv) {
   GetoptResult g = Getopt(argv, "c:o:rw");
   int rw = -1;  // -1: keep, 0: -w, 1: -r
-  bool both = false, have_cache = false;
+  bool have_cache = false;
   int direct = -1;  // cache.direct asked for: -1 not, 0 off, 1 on
-  std::string options;
+  // qemu-io gathers -o options in one list that only a reopen reaching its checks (or a bad
+  // option) empties: after "Only one -r/-w option may be given" the -o options parsed before
+  // it are still there and join the next reopen's.
+  std::string options = sh.TakePendingReopenOptions();
   for (const OptionEvent& ev : g.options) {
     if (ev.kind != OptionEvent::Kind::kOption) {
       return UsageError(sh, argv[0], &ev);
@@ -1083,15 +1086,13 @@ int ReopenCmd(Shell& sh, Args argv) {
       case 'r':
       case 'w':
         if (rw != -1) {
-          both = true;
+          sh.SetPendingReopenOptions(options);
+          sh.err() << sh.progname() << ": Only one -r/-w option may be given\n";
+          return -EINVAL;
         }
         rw = ev.opt == 'r' ? 1 : 0;
         break;
     }
-  }
-  if (both) {
-    sh.err() << sh.progname() << ": Only one -r/-w option may be given\n";
-    return -EINVAL;
   }
   if (!g.operands.empty()) {
     return UsageError(sh, argv[0], nullptr);

@@ -271,6 +271,13 @@ Status CheckDirectWrite(const std::string& options, uint64_t as_direct) {
 Result<std::unique_ptr<Backend>> OpenImage(const ImageArgs& a, bool check_write) {
   const bool named = !a.image_opts && !a.image.empty();
   const std::string where = named ? " device " + a.image : "";
+  auto opts = BuildOptionString(a);
+  // An unknown format is refused before the option combinations (QEMU looks the driver up
+  // first).
+  if (!opts.ok() && a.options.empty() && !a.image_opts &&
+      opts.status().message().rfind("Unknown driver", 0) == 0) {
+    return Error(opts.status().code(), "can't open{}: {}", where, opts.status().message());
+  }
   // qemu's own refusals of option combinations, in its words.
   if (a.aio == "native" && !a.nocache) {
     return Error(EINVAL,
@@ -282,11 +289,7 @@ Result<std::unique_ptr<Backend>> OpenImage(const ImageArgs& a, bool check_write)
     return Error(EINVAL, "can't open{}: force-share=on can only be used with read-only images",
                  where);
   }
-  auto opts = BuildOptionString(a);
   if (!opts.ok()) {
-    if (a.options.empty() && !a.image_opts && opts.status().message().rfind("Unknown driver", 0) == 0) {
-      return Error(opts.status().code(), "can't open{}: {}", where, opts.status().message());
-    }
     return opts.status();
   }
   if (auto o = Options::Parse(*opts); o.ok()) {

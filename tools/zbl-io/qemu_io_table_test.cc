@@ -194,6 +194,10 @@ const std::vector<Case>& Cases() {
       {"reopen_ro_then_direct", {"-r", "-f", "raw", "disk.img", "-c", "reopen -o cache.direct=on",
                                  "-c", "reopen -w", "-c", "write 0 512"},
        (1 << 20) + 1536},
+      {"reopen_options_kept_after_rw_error", {"-f", "raw", "disk.img", "-c",
+                                              "reopen -o bogus=1 -r -w", "-c", "reopen", "-c",
+                                              "reopen"}},
+      {"unknown_format_before_force_share", {"-U", "-f", "--", "disk.img", "-c", "length"}},
       {"abort_after_output", {"-f", "raw", "disk.img", "-c", "length", "-c", "abort"}},
   };
   return cases;

@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "command_line.h"
@@ -75,6 +76,10 @@ class Shell {
   // again): QEMU holds that mode from then on, with the request alignment it probed at that
   // reopen (0: not asked). zbl's open node keeps its own cache mode.
   uint64_t reopened_direct() const { return reopened_direct_; }
+  // reopen's -o options left over by a reopen that stopped at "Only one -r/-w option" (qemu-io
+  // keeps them in its option list for the next reopen).
+  std::string TakePendingReopenOptions() { return std::exchange(pending_reopen_, std::string()); }
+  void SetPendingReopenOptions(std::string o) { pending_reopen_ = std::move(o); }
   void set_reopened_direct(uint64_t align) { reopened_direct_ = align; }
   // reopen -r / -w. Back to read-write, a device whose file was opened read-only=on (-r) is
   // opened again without it.
@@ -132,6 +137,7 @@ class Shell {
   bool read_only_ = false;
   bool write_perm_ = false;
   uint64_t reopened_direct_ = 0;
+  std::string pending_reopen_;
   bool explain_ = true;
   bool process_commands_ = false;
   bool have_args_ = false;
