@@ -86,7 +86,11 @@ Result<std::string> WithOpenOptions(const ImageArgs& a) {
   if (*driver == "file" || *driver == "host_device") {
     return a.options + ",filename=" + EscapeValue(a.image);
   }
-  return a.options + ",file.driver=file,file.filename=" + EscapeValue(a.image);
+  // The file child's driver as the options name it (file.driver=...), else file.
+  const Options* child = o->Child("file");
+  const bool child_driver = child != nullptr && child->Has("driver");
+  return a.options + (child_driver ? "" : ",file.driver=file") + ",file.filename=" +
+         EscapeValue(a.image);
 }
 
 Result<std::string> BuildOptionString(const ImageArgs& a) {

@@ -198,6 +198,9 @@ const std::vector<Case>& Cases() {
                                               "reopen -o bogus=1 -r -w", "-c", "reopen", "-c",
                                               "reopen"}},
       {"unknown_format_before_force_share", {"-U", "-f", "--", "disk.img", "-c", "length"}},
+      {"open_o_names_file_driver", {"-f", "raw", "disk.img", "-c", "close", "-c",
+                                    "open -o driver=raw,file.driver=file disk.img", "-c",
+                                    "write 0 512", "-c", "info"}},
       {"abort_after_output", {"-f", "raw", "disk.img", "-c", "length", "-c", "abort"}},
   };
   return cases;
