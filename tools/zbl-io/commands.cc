@@ -1159,7 +1159,7 @@ int ReopenCmd(Shell& sh, Args argv) {
   // first command that writes takes it and is checked then (Shell::Execute). zbl's open node
   // keeps its own cache mode; the refusal and the mode QEMU would hold are tracked here.
   const bool direct_before = sh.QemuAlignment() > 1 || sh.reopened_direct() != 0;
-  if (direct_before && rw != 1 && sh.write_permission()) {
+  if (direct_before && rw != 1 && sh.write_permission() && !sh.resize_permission()) {
     if (Status st = CheckDirectWrite(sh.device()->option_string(), sh.reopened_direct());
         !st.ok()) {
       sh.err() << sh.progname() << ": " << st.message() << "\n";

@@ -201,6 +201,9 @@ const std::vector<Case>& Cases() {
       {"open_o_names_file_driver", {"-f", "raw", "disk.img", "-c", "close", "-c",
                                     "open -o driver=raw,file.driver=file disk.img", "-c",
                                     "write 0 512", "-c", "info"}},
+      {"truncate_takes_resize_permission", {"-f", "raw", "--nocache", "disk.img", "-c",
+                                            "truncate 1048676", "-c", "reopen -w", "-c",
+                                            "write 0 512", "-c", "reopen"}},
       {"abort_after_output", {"-f", "raw", "disk.img", "-c", "length", "-c", "abort"}},
   };
   return cases;

@@ -44,8 +44,9 @@ int Shell::Execute(std::string_view line) {
   }
   // After reopen -w qemu-io takes the write permission when a command first needs it; truncate
   // takes it with the resize permission, which QEMU's O_DIRECT size check does not need.
+  const bool truncate = std::string_view(spec->name) == "truncate";
   if ((spec->flags & kCommandWrite) && !write_perm_) {
-    if (std::string_view(spec->name) != "truncate") {
+    if (!truncate && !resize_perm_) {
       if (Status st = CheckDirectWrite(device_->option_string(), reopened_direct_); !st.ok()) {
         err() << progname_ << ": " << st.message() << "\n";
         return -EPERM;
@@ -53,6 +54,7 @@ int Shell::Execute(std::string_view line) {
     }
     write_perm_ = true;
   }
+  resize_perm_ = resize_perm_ || truncate;
   return spec->run(*this, argv);
 }
 
@@ -181,8 +183,10 @@ Status Shell::SetReadOnly(bool on) {
       return dev.status();
     }
     const uint64_t direct = reopened_direct_;
+    const bool resize = resize_perm_;
     Adopt(std::move(*dev), &rw);
     reopened_direct_ = direct;
+    resize_perm_ = resize;
   }
   read_only_ = false;
   write_perm_ = false;  // taken by the first command that writes
@@ -323,6 +327,7 @@ Status Shell::Truncate(uint64_t size, const std::string& mode) {
   const uint64_t direct = reopened_direct_;
   Adopt(std::move(*dev), had ? &keep : nullptr);
   reopened_direct_ = direct;
+  resize_perm_ = true;
   read_only_ = ro;
   write_perm_ = !ro;  // truncate took the write (and resize) permission
   return result;

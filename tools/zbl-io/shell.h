@@ -56,6 +56,7 @@ class Shell {
     read_only_ = args_.read_only;
     write_perm_ = !read_only_;
     reopened_direct_ = 0;
+    resize_perm_ = false;
   }
   void Close() {
     Drain();
@@ -72,6 +73,9 @@ class Shell {
   // dropped by reopen -r, and after reopen -w taken by the first command that writes (which is
   // refused when QEMU's CheckDirectWrite refuses it).
   bool write_permission() const { return write_perm_; }
+  // Whether qemu-io holds the resize permission (taken by the first truncate and kept until the
+  // image is closed): QEMU's O_DIRECT size check applies only to writes without it.
+  bool resize_permission() const { return resize_perm_; }
   // reopen asked for cache.direct=on (or -c none) since the image was opened (and not for off
   // again): QEMU holds that mode from then on, with the request alignment it probed at that
   // reopen (0: not asked). zbl's open node keeps its own cache mode.
@@ -137,6 +141,7 @@ class Shell {
   bool read_only_ = false;
   bool write_perm_ = false;
   uint64_t reopened_direct_ = 0;
+  bool resize_perm_ = false;
   std::string pending_reopen_;
   bool explain_ = true;
   bool process_commands_ = false;
