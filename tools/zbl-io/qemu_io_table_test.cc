@@ -204,6 +204,9 @@ const std::vector<Case>& Cases() {
       {"truncate_takes_resize_permission", {"-f", "raw", "--nocache", "disk.img", "-c",
                                             "truncate 1048676", "-c", "reopen -w", "-c",
                                             "write 0 512", "-c", "reopen"}},
+      {"reopen_direct_pads_like_qemu", {"-f", "raw", "disk.img", "-c", "reopen -o cache.direct=on",
+                                        "-c", "write -z -n 100 1000", "-c",
+                                        "reopen -o cache.direct=off", "-c", "write -z -n 100 1000"}},
       {"abort_after_output", {"-f", "raw", "disk.img", "-c", "length", "-c", "abort"}},
   };
   return cases;

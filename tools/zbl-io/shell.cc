@@ -223,6 +223,9 @@ Result<std::string> PlainFile(const Backend& dev) {
 }  // namespace
 
 uint64_t Shell::QemuAlignment() const {
+  if (reopened_direct_ != 0) {
+    return reopened_direct_;  // QEMU's node is O_DIRECT since a reopen (see reopened_direct)
+  }
   auto o = Options::Parse(device_->option_string());
   if (!o.ok()) {
     return 1;

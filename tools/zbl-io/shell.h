@@ -93,7 +93,8 @@ class Shell {
   // Other devices cannot change size: ENOTSUP naming the driver.
   Status Truncate(uint64_t size, const std::string& mode);
   // The request alignment QEMU's block layer would pad to on this device: a buffered file's is
-  // 1 byte, an O_DIRECT file's the one file-posix probes, other devices' their own.
+  // 1 byte, an O_DIRECT file's the one file-posix probes (also after a reopen turned O_DIRECT
+  // on, with the alignment probed then), other devices' their own.
   uint64_t QemuAlignment() const;
   // The O_DIRECT request alignment file-posix would probe now for the device's file node (0
   // when it has none).
