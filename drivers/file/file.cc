@@ -225,6 +225,11 @@ Status FileNode::OpenFd() {
   return Status::Ok();
 }
 
+// A regular file's size in whole blocks, the last partial block counted (as QEMU's
+// file-posix counts sectors, DIV_ROUND_UP): its bytes past the end of the file read as zeroes
+// (Pread pads short reads) and a write there extends the file.
+uint64_t FileNode::RoundUpToBlock(uint64_t bytes) const { return (bytes + lbs_ - 1) / lbs_ * lbs_; }
+
 Status FileNode::ProbeRegular(const struct stat& st) {
   lbs_ = 512;
   align_ = 512;
@@ -238,7 +243,7 @@ Status FileNode::ProbeRegular(const struct stat& st) {
     }
     lbs_ = align_;
   }
-  size_ = static_cast<uint64_t>(st.st_size) / lbs_ * lbs_;
+  size_ = RoundUpToBlock(static_cast<uint64_t>(st.st_size));
   geo_.reason = "regular file";
   return Status::Ok();
 }
@@ -438,7 +443,7 @@ Status FileNode::Truncate(uint64_t size) {
   if (ftruncate(fd_, static_cast<off_t>(size)) != 0) {
     return ErrnoStatus(errno, fmt::format("ftruncate '{}' to {}", cfg_.filename, size));
   }
-  size_ = size / lbs_ * lbs_;
+  size_ = RoundUpToBlock(size);
   Limits l = limits();
   l.size = size_;
   set_limits(l);

@@ -57,6 +57,7 @@ class FileNode final : public Node {
   // Zoned devices always use O_DIRECT (see file.h).
   Status ReopenDirect();
   Status ProbeRegular(const struct stat& st);
+  uint64_t RoundUpToBlock(uint64_t bytes) const;
   Status ProbeBlock(const struct stat& st);
   void ProbeZoned(const struct stat& st);
   Status OpenZbd();

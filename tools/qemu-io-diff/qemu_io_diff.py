@@ -70,6 +70,11 @@ DOCUMENTED = {
         "zone append of 0 bytes with -p: qemu-io prints a sector the request never set "
         "('After zap done, the append sector is 0x2ae05249e1' on a 64 MB device), a different "
         "one each run (seen comparing qemu-io with itself on NVMe ZNS)."),
+    "help-paragraphs": (
+        "help CMD: the synopsis line ('read [-abCqv] ... -- reads a number of bytes at a "
+        "specified offset') is qemu-io's, word for word; the paragraphs after it are zbl-io's "
+        "own words (house rule: no prose copied from QEMU), and they say what zbl does (e.g. "
+        "discard writes zeroes, -b/-c are not supported). Only the first line is compared."),
     "zap-bad-option": (
         "zone_append with an unknown option: qemu-io's zone_append calls getopt once and treats "
         "any option as -p (it prints getopt's complaint, then appends anyway); zbl-io prints the "
@@ -770,6 +775,10 @@ class Runner:
                     n = {v: k2 for k2, v in ALIASES.items()}.get(w[0], w[0]) if w else ""
                     if n in commands and (option is None or option in w):
                         return name, i
+        if full == "help" and len(words) == 2:
+            qa, zb = qout.split("\n"), zout.split("\n")
+            if qa[0] and qa[0] == zb[0]:
+                return "help-paragraphs", k
         if full == "zone_append" and any(w.startswith("-") and w != "-p" and not
                                          re.match(r"^-\d", w) for w in words[1:]):
             return "zap-bad-option", k

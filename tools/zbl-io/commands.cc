@@ -369,9 +369,9 @@ bool FillFromFile(Shell& sh, const std::string& path, IoBuffer& buf) {
   }
   in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(buf.size()));
   size_t got = static_cast<size_t>(in.gcount());
-  // qemu-io reads the source before it looks at the length: an empty file is refused even for
-  // a zero-length write.
-  if (got == 0 && (buf.size() != 0 || in.peek() == std::ifstream::traits_type::eof())) {
+  // qemu-io reads the source before it looks at the length and refuses a read of nothing: an
+  // empty file, and any file for a zero-length write.
+  if (got == 0) {
     sh.err() << path << ": file is empty\n";
     return false;
   }
@@ -1059,35 +1059,40 @@ int SigraiseCmd(Shell& sh, Args argv) {
 int ReopenCmd(Shell& sh, Args argv) {
   GetoptResult g = Getopt(argv, "c:o:rw");
   int rw = -1;  // -1: keep, 0: -w, 1: -r
-  bool both = false, have_cache = false;
-  std::string options;
+  bool have_cache = false;
+  int direct = -1;  // cache.direct asked for: -1 not, 0 off, 1 on
+  // qemu-io gathers -o options in one list that only a reopen reaching its checks (or a bad
+  // option) empties: after "Only one -r/-w option may be given" the -o options parsed before
+  // it are still there and join the next reopen's.
+  std::string options = sh.TakePendingReopenOptions();
   for (const OptionEvent& ev : g.options) {
     if (ev.kind != OptionEvent::Kind::kOption) {
       return UsageError(sh, argv[0], &ev);
     }
     switch (ev.opt) {
-      case 'c':
-        if (!ParseCacheMode(ev.arg)) {
+      case 'c': {
+        auto mode = ParseCacheMode(ev.arg);
+        if (!mode) {
           sh.err() << sh.progname() << ": Invalid cache option: " << ev.arg << "\n";
           return -EINVAL;
         }
         have_cache = true;
+        direct = mode->direct ? 1 : 0;
         break;
+      }
       case 'o':
         options += (options.empty() ? "" : ",") + ev.arg;
         break;
       case 'r':
       case 'w':
         if (rw != -1) {
-          both = true;
+          sh.SetPendingReopenOptions(options);
+          sh.err() << sh.progname() << ": Only one -r/-w option may be given\n";
+          return -EINVAL;
         }
         rw = ev.opt == 'r' ? 1 : 0;
         break;
     }
-  }
-  if (both) {
-    sh.err() << sh.progname() << ": Only one -r/-w option may be given\n";
-    return -EINVAL;
   }
   if (!g.operands.empty()) {
     return UsageError(sh, argv[0], nullptr);
@@ -1116,7 +1121,14 @@ int ReopenCmd(Shell& sh, Args argv) {
       const size_t eq = item.find('=');
       const std::string key = item.substr(0, eq);
       const std::string value = eq == std::string::npos ? "" : item.substr(eq + 1);
-      if (key.rfind("cache.", 0) == 0 || key.empty()) {
+      const bool cache_key = key.rfind("cache.", 0) == 0 || key.find(".cache.") != std::string::npos;
+      if (cache_key && key.size() >= 12 && key.compare(key.size() - 12, 12, "cache.direct") == 0) {
+        auto b = ParseBool(value);
+        if (b.ok()) {
+          direct = *b ? 1 : 0;
+        }
+      }
+      if (cache_key || key.empty()) {
         continue;
       }
       if (key == "read-only") {
@@ -1140,6 +1152,24 @@ int ReopenCmd(Shell& sh, Args argv) {
       sh.err() << sh.progname() << ": Cannot change the option '" << key << "'\n";
       return -EINVAL;
     }
+  }
+  // While the node is O_DIRECT and qemu-io holds the write permission (and keeps it: not -r),
+  // every reopen makes QEMU check that permission again (CheckDirectWrite) and fail, changing
+  // nothing; the reopen that turns O_DIRECT on is not checked. Without the permission, the
+  // first command that writes takes it and is checked then (Shell::Execute). zbl's open node
+  // keeps its own cache mode; the refusal and the mode QEMU would hold are tracked here.
+  const bool direct_before = sh.QemuAlignment() > 1 || sh.reopened_direct() != 0;
+  if (direct_before && rw != 1 && sh.write_permission() && !sh.resize_permission()) {
+    if (Status st = CheckDirectWrite(sh.device()->option_string(), sh.reopened_direct());
+        !st.ok()) {
+      sh.err() << sh.progname() << ": " << st.message() << "\n";
+      return -EPERM;
+    }
+  }
+  if (direct == 0) {
+    sh.set_reopened_direct(0);
+  } else if (direct == 1 && sh.QemuAlignment() == 1 && sh.reopened_direct() == 0) {
+    sh.set_reopened_direct(sh.ProbeDirectAlignment());
   }
   if (rw != -1) {
     Status st = sh.SetReadOnly(rw == 1);

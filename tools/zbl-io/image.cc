@@ -86,7 +86,11 @@ Result<std::string> WithOpenOptions(const ImageArgs& a) {
   if (*driver == "file" || *driver == "host_device") {
     return a.options + ",filename=" + EscapeValue(a.image);
   }
-  return a.options + ",file.driver=file,file.filename=" + EscapeValue(a.image);
+  // The file child's driver as the options name it (file.driver=...), else file.
+  const Options* child = o->Child("file");
+  const bool child_driver = child != nullptr && child->Has("driver");
+  return a.options + (child_driver ? "" : ",file.driver=file") + ",file.filename=" +
+         EscapeValue(a.image);
 }
 
 Result<std::string> BuildOptionString(const ImageArgs& a) {
@@ -182,15 +186,16 @@ namespace {
 
 // The filenames of the `file` nodes of `o` opened with cache.direct=on and writable, in the
 // graphs QEMU has too (a file node at the root or under raw).
-void DirectWritableFiles(const Options& o, std::vector<std::string>& out,
+void DirectWritableFiles(const Options& o, std::vector<std::string>& out, bool any_cache,
                          std::string_view parent = "") {
   auto d = o.GetString("driver", "");
   const Options* cache = o.Child("cache");
-  if (d.ok() && *d == "file" && cache != nullptr && (parent.empty() || parent == "raw")) {
-    auto direct = cache->GetBool("direct", false);
+  if (d.ok() && *d == "file" && (cache != nullptr || any_cache) &&
+      (parent.empty() || parent == "raw")) {
+    auto direct = any_cache ? Result<bool>(true) : cache->GetBool("direct", false);
     auto ro = o.GetBool("read-only", false);
     auto name = o.GetString("filename", "");
-    if (direct.ok() && *direct && ro.ok() && !*ro && name.ok() && !name->empty()) {
+    if (direct.ok() && *direct && ro.ok() && (!*ro || any_cache) && name.ok() && !name->empty()) {
       out.push_back(*name);
     }
   }
@@ -199,7 +204,7 @@ void DirectWritableFiles(const Options& o, std::vector<std::string>& out,
   }
   for (const std::string& child : o.ChildNames()) {
     if (child != "cache") {
-      DirectWritableFiles(*o.Child(child), out, *d);
+      DirectWritableFiles(*o.Child(child), out, any_cache, *d);
     }
   }
 }
@@ -249,9 +254,34 @@ Status RawWindowAsQemu(const Options& o) {
 
 }  // namespace
 
-Result<std::unique_ptr<Backend>> OpenImage(const ImageArgs& a) {
+Status CheckDirectWrite(const std::string& options, uint64_t as_direct) {
+  std::vector<std::string> direct;
+  if (auto o = Options::Parse(options); o.ok()) {
+    DirectWritableFiles(*o, direct, as_direct != 0);
+  }
+  for (const std::string& path : direct) {
+    struct stat st {};
+    if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        static_cast<uint64_t>(st.st_size) % (as_direct ? as_direct : DirectIoAlignment(path)) !=
+            0) {
+      return Error(EINVAL,
+                   "Cannot get 'write' permission without 'resize': Image size is not a "
+                   "multiple of request alignment");
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Backend>> OpenImage(const ImageArgs& a, bool check_write) {
   const bool named = !a.image_opts && !a.image.empty();
   const std::string where = named ? " device " + a.image : "";
+  auto opts = BuildOptionString(a);
+  // An unknown format is refused before the option combinations (QEMU looks the driver up
+  // first).
+  if (!opts.ok() && a.options.empty() && !a.image_opts &&
+      opts.status().message().rfind("Unknown driver", 0) == 0) {
+    return Error(opts.status().code(), "can't open{}: {}", where, opts.status().message());
+  }
   // qemu's own refusals of option combinations, in its words.
   if (a.aio == "native" && !a.nocache) {
     return Error(EINVAL,
@@ -263,11 +293,7 @@ Result<std::unique_ptr<Backend>> OpenImage(const ImageArgs& a) {
     return Error(EINVAL, "can't open{}: force-share=on can only be used with read-only images",
                  where);
   }
-  auto opts = BuildOptionString(a);
   if (!opts.ok()) {
-    if (a.options.empty() && !a.image_opts && opts.status().message().rfind("Unknown driver", 0) == 0) {
-      return Error(opts.status().code(), "can't open{}: {}", where, opts.status().message());
-    }
     return opts.status();
   }
   if (auto o = Options::Parse(*opts); o.ok()) {
@@ -282,20 +308,9 @@ Result<std::unique_ptr<Backend>> OpenImage(const ImageArgs& a) {
   if (!b.ok()) {
     return Error(b.status().code(), "can't open{}: {}", where, b.status().ToString());
   }
-  // QEMU refuses write access to an O_DIRECT image whose size is not a whole number of its
-  // request alignment (it could not write the tail); zbl's file driver would round it down.
-  std::vector<std::string> direct;
-  if (auto o = Options::Parse(*opts); o.ok()) {
-    DirectWritableFiles(*o, direct);
-  }
-  for (const std::string& path : direct) {
-    struct stat st {};
-    if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-        static_cast<uint64_t>(st.st_size) % DirectIoAlignment(path) != 0) {
-      return Error(EINVAL,
-                   "can't open{}: Cannot get 'write' permission without 'resize': Image size "
-                   "is not a multiple of request alignment",
-                   where);
+  if (check_write) {
+    if (Status st = CheckDirectWrite(*opts, 0); !st.ok()) {
+      return Error(st.code(), "can't open{}: {}", where, st.message());
     }
   }
   return std::move(*b);

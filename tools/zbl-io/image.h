@@ -48,9 +48,18 @@ void WarnProbedRaw(std::ostream& err, const std::string& path);
 // --image-opts together with -f, an option string that does not parse).
 Result<std::string> BuildOptionString(const ImageArgs& args);
 
+// QEMU's write-permission check of an O_DIRECT image: refused (EINVAL, in QEMU's words) when a
+// writable file node with cache.direct=on (with `as_direct`, an alignment, any file node, as if
+// O_DIRECT with that alignment and writable: after a reopen that turned O_DIRECT on, QEMU
+// keeps the alignment it probed then) has a size that is not a whole number of its request alignment.
+// QEMU checks it when a user takes the write permission: a read-write open, the first command
+// that writes after `reopen -w` of a read-only image, a reopen that turns O_DIRECT on.
+Status CheckDirectWrite(const std::string& options, uint64_t as_direct);
+
 // Builds the option string and opens it. The error's message is the whole diagnostic
 // ("can't open device PATH: <why>", or "can't open: <why>" with --image-opts), as qemu-io words
-// it after its program name.
-Result<std::unique_ptr<Backend>> OpenImage(const ImageArgs& args);
+// it after its program name. `check_write`: CheckDirectWrite at open (a read-write open takes
+// the write permission; reopen -w does not, its first write does).
+Result<std::unique_ptr<Backend>> OpenImage(const ImageArgs& args, bool check_write = true);
 
 }  // namespace zbl::io

@@ -42,6 +42,19 @@ int Shell::Execute(std::string_view line) {
     err() << progname_ << ": Block node is read-only\n";
     return -EPERM;
   }
+  // After reopen -w qemu-io takes the write permission when a command first needs it; truncate
+  // takes it with the resize permission, which QEMU's O_DIRECT size check does not need.
+  const bool truncate = std::string_view(spec->name) == "truncate";
+  if ((spec->flags & kCommandWrite) && !write_perm_) {
+    if (!truncate && !resize_perm_) {
+      if (Status st = CheckDirectWrite(device_->option_string(), reopened_direct_); !st.ok()) {
+        err() << progname_ << ": " << st.message() << "\n";
+        return -EPERM;
+      }
+    }
+    write_perm_ = true;
+  }
+  resize_perm_ = resize_perm_ || truncate;
   return spec->run(*this, argv);
 }
 
@@ -156,6 +169,7 @@ void Shell::PrintUsage(const CommandSpec& spec) {
 Status Shell::SetReadOnly(bool on) {
   if (on || !read_only_) {
     read_only_ = on;
+    write_perm_ = write_perm_ && !on;
     return Status::Ok();
   }
   ImageArgs rw = args_;
@@ -164,13 +178,18 @@ Status Shell::SetReadOnly(bool on) {
   auto rw_opts = BuildOptionString(rw);
   // Only a file node opened with read-only=on (-r) needs opening again.
   if (have_args_ && args_.read_only && ro_opts.ok() && rw_opts.ok() && *ro_opts != *rw_opts) {
-    auto dev = OpenImage(rw);
+    auto dev = OpenImage(rw, /*check_write=*/false);
     if (!dev.ok()) {
       return dev.status();
     }
+    const uint64_t direct = reopened_direct_;
+    const bool resize = resize_perm_;
     Adopt(std::move(*dev), &rw);
+    reopened_direct_ = direct;
+    resize_perm_ = resize;
   }
   read_only_ = false;
+  write_perm_ = false;  // taken by the first command that writes
   return Status::Ok();
 }
 
@@ -204,6 +223,9 @@ Result<std::string> PlainFile(const Backend& dev) {
 }  // namespace
 
 uint64_t Shell::QemuAlignment() const {
+  if (reopened_direct_ != 0) {
+    return reopened_direct_;  // QEMU's node is O_DIRECT since a reopen (see reopened_direct)
+  }
   auto o = Options::Parse(device_->option_string());
   if (!o.ok()) {
     return 1;
@@ -223,6 +245,20 @@ uint64_t Shell::QemuAlignment() const {
     n = n->Child("file");
   }
   return device_->limits().request_alignment;
+}
+
+uint64_t Shell::ProbeDirectAlignment() const {
+  auto o = Options::Parse(device_->option_string());
+  const Options* n = o.ok() ? &*o : nullptr;
+  while (n != nullptr) {
+    auto d = n->GetString("driver", "");
+    auto name = n->GetString("filename", "");
+    if (d.ok() && *d == "file" && name.ok()) {
+      return DirectIoAlignment(*name);
+    }
+    n = n->Child("file");
+  }
+  return 0;
 }
 
 Status Shell::Truncate(uint64_t size, const std::string& mode) {
@@ -291,8 +327,12 @@ Status Shell::Truncate(uint64_t size, const std::string& mode) {
   ImageArgs keep = args_;
   bool had = have_args_;
   bool ro = read_only_;
+  const uint64_t direct = reopened_direct_;
   Adopt(std::move(*dev), had ? &keep : nullptr);
+  reopened_direct_ = direct;
+  resize_perm_ = true;
   read_only_ = ro;
+  write_perm_ = !ro;  // truncate took the write (and resize) permission
   return result;
 }
 

@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "command_line.h"
@@ -53,6 +54,9 @@ class Shell {
     have_args_ = args != nullptr;
     args_ = have_args_ ? *args : ImageArgs{};
     read_only_ = args_.read_only;
+    write_perm_ = !read_only_;
+    reopened_direct_ = 0;
+    resize_perm_ = false;
   }
   void Close() {
     Drain();
@@ -65,6 +69,22 @@ class Shell {
   // -r / open -r / reopen -r: commands that write are refused, as qemu's permission check
   // refuses them ("Block node is read-only").
   bool read_only() const { return read_only_; }
+  // Whether qemu-io's BlockBackend would hold the write permission: taken at a read-write open,
+  // dropped by reopen -r, and after reopen -w taken by the first command that writes (which is
+  // refused when QEMU's CheckDirectWrite refuses it).
+  bool write_permission() const { return write_perm_; }
+  // Whether qemu-io holds the resize permission (taken by the first truncate and kept until the
+  // image is closed): QEMU's O_DIRECT size check applies only to writes without it.
+  bool resize_permission() const { return resize_perm_; }
+  // reopen asked for cache.direct=on (or -c none) since the image was opened (and not for off
+  // again): QEMU holds that mode from then on, with the request alignment it probed at that
+  // reopen (0: not asked). zbl's open node keeps its own cache mode.
+  uint64_t reopened_direct() const { return reopened_direct_; }
+  // reopen's -o options left over by a reopen that stopped at "Only one -r/-w option" (qemu-io
+  // keeps them in its option list for the next reopen).
+  std::string TakePendingReopenOptions() { return std::exchange(pending_reopen_, std::string()); }
+  void SetPendingReopenOptions(std::string o) { pending_reopen_ = std::move(o); }
+  void set_reopened_direct(uint64_t align) { reopened_direct_ = align; }
   // reopen -r / -w. Back to read-write, a device whose file was opened read-only=on (-r) is
   // opened again without it.
   Status SetReadOnly(bool on);
@@ -73,8 +93,12 @@ class Shell {
   // Other devices cannot change size: ENOTSUP naming the driver.
   Status Truncate(uint64_t size, const std::string& mode);
   // The request alignment QEMU's block layer would pad to on this device: a buffered file's is
-  // 1 byte, an O_DIRECT file's the one file-posix probes, other devices' their own.
+  // 1 byte, an O_DIRECT file's the one file-posix probes (also after a reopen turned O_DIRECT
+  // on, with the alignment probed then), other devices' their own.
   uint64_t QemuAlignment() const;
+  // The O_DIRECT request alignment file-posix would probe now for the device's file node (0
+  // when it has none).
+  uint64_t ProbeDirectAlignment() const;
 
   // aio_*: submits `ctx` to the device's queue (created on first use). A request the queue
   // cannot take as it is (a byte range off the device's request alignment, which QEMU's block
@@ -116,6 +140,10 @@ class Shell {
   Backend* device_;
   std::unique_ptr<Backend> owned_;
   bool read_only_ = false;
+  bool write_perm_ = false;
+  uint64_t reopened_direct_ = 0;
+  bool resize_perm_ = false;
+  std::string pending_reopen_;
   bool explain_ = true;
   bool process_commands_ = false;
   bool have_args_ = false;
