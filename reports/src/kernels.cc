@@ -95,8 +95,9 @@ json KernelView(const std::vector<Source>& sources) {
         }
       }
     }
+    const std::string& device_name = device;  // clang 14 cannot capture a structured binding
     auto change = [&](const Key& key) {
-      json j = {{"device", device},
+      json j = {{"device", device_name},
                 {"config", std::get<0>(key)},
                 {"kind", std::get<1>(key) == 0 ? "cell" : "rule"},
                 {"name", std::get<3>(key)}};
