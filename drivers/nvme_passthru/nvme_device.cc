@@ -22,9 +22,8 @@ Status Completion::ToStatus(std::string_view what) const {
 namespace {
 
 Completion Ioctl(int fd, unsigned long request, const UringCmd& cmd, uint32_t nsid) {
-  PassthruCmd64 c{};
-  std::memcpy(&c, &cmd, sizeof(cmd));  // same layout up to `rsvd2`
-  if (c.nsid == 0) c.nsid = nsid;
+  PassthruCmd64 c{cmd, 0};
+  if (c.cmd.nsid == 0) c.cmd.nsid = nsid;
   Completion out;
   int rc;
   do {
@@ -145,25 +144,11 @@ Status Device::Identify() {
 }
 
 Completion Device::Read(uint64_t slba, void* buf, size_t len) const {
-  UringCmd c{};
-  c.opcode = static_cast<uint8_t>(IoOp::kRead);
-  c.addr = reinterpret_cast<uintptr_t>(buf);
-  c.data_len = static_cast<uint32_t>(len);
-  c.cdw10 = static_cast<uint32_t>(slba);
-  c.cdw11 = static_cast<uint32_t>(slba >> 32);
-  c.cdw12 = static_cast<uint32_t>(len / id_.lba_bytes - 1);
-  return Io(c);
+  return Io(DataCommand(IoOp::kRead, slba, buf, len, id_.lba_bytes));
 }
 
 Completion Device::Write(uint64_t slba, const void* buf, size_t len) const {
-  UringCmd c{};
-  c.opcode = static_cast<uint8_t>(IoOp::kWrite);
-  c.addr = reinterpret_cast<uintptr_t>(buf);
-  c.data_len = static_cast<uint32_t>(len);
-  c.cdw10 = static_cast<uint32_t>(slba);
-  c.cdw11 = static_cast<uint32_t>(slba >> 32);
-  c.cdw12 = static_cast<uint32_t>(len / id_.lba_bytes - 1);
-  return Io(c);
+  return Io(DataCommand(IoOp::kWrite, slba, buf, len, id_.lba_bytes));
 }
 
 Completion Device::Flush() const {
@@ -173,14 +158,7 @@ Completion Device::Flush() const {
 }
 
 Completion Device::Append(uint64_t zslba, const void* buf, size_t len) const {
-  UringCmd c{};
-  c.opcode = static_cast<uint8_t>(IoOp::kZoneAppend);
-  c.addr = reinterpret_cast<uintptr_t>(buf);
-  c.data_len = static_cast<uint32_t>(len);
-  c.cdw10 = static_cast<uint32_t>(zslba);
-  c.cdw11 = static_cast<uint32_t>(zslba >> 32);
-  c.cdw12 = static_cast<uint32_t>(len / id_.lba_bytes - 1);
-  return Io(c);
+  return Io(DataCommand(IoOp::kZoneAppend, zslba, buf, len, id_.lba_bytes));
 }
 
 Completion Device::Send(SendAction action, uint64_t slba, bool select_all, bool zrwa,

@@ -57,16 +57,16 @@ class PassthruQueue final : public IoQueue {
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
     if (sqe == nullptr) return Error(EAGAIN, "no submission entry free");
     const Identity& id = dev_.id();
-    UringCmd c{};
-    c.nsid = id.nsid;
-    const uint64_t lba = req->offset / id.lba_bytes;
+    IoOp op = IoOp::kFlush;
     switch (req->op) {
-      case IoRequest::Op::kRead: c.opcode = static_cast<uint8_t>(IoOp::kRead); break;
-      case IoRequest::Op::kWrite: c.opcode = static_cast<uint8_t>(IoOp::kWrite); break;
-      case IoRequest::Op::kAppend: c.opcode = static_cast<uint8_t>(IoOp::kZoneAppend); break;
-      case IoRequest::Op::kFlush: c.opcode = static_cast<uint8_t>(IoOp::kFlush); break;
+      case IoRequest::Op::kRead: op = IoOp::kRead; break;
+      case IoRequest::Op::kWrite: op = IoOp::kWrite; break;
+      case IoRequest::Op::kAppend: op = IoOp::kZoneAppend; break;
+      case IoRequest::Op::kFlush: op = IoOp::kFlush; break;
     }
-    if (req->op != IoRequest::Op::kFlush) {
+    UringCmd c{};
+    c.opcode = static_cast<uint8_t>(op);
+    if (op != IoOp::kFlush) {
       if (req->len == 0 || req->len % id.lba_bytes != 0) {
         return Error(EINVAL, "length {} is not a positive multiple of the LBA size {}", req->len,
                      id.lba_bytes);
@@ -75,12 +75,9 @@ class PassthruQueue final : public IoQueue {
         return Error(EINVAL, "length {} is larger than the transfer limit {}", req->len,
                      id.max_transfer_bytes);
       }
-      c.addr = reinterpret_cast<uintptr_t>(req->buf);
-      c.data_len = static_cast<uint32_t>(req->len);
-      c.cdw10 = static_cast<uint32_t>(lba);
-      c.cdw11 = static_cast<uint32_t>(lba >> 32);
-      c.cdw12 = static_cast<uint32_t>(req->len / id.lba_bytes - 1);
+      c = DataCommand(op, req->offset / id.lba_bytes, req->buf, req->len, id.lba_bytes);
     }
+    c.nsid = id.nsid;
     std::memset(sqe, 0, 2 * sizeof(io_uring_sqe));
     sqe->opcode = IORING_OP_URING_CMD;
     sqe->fd = dev_.fd();

@@ -19,31 +19,6 @@ namespace zbl::nvme {
 
 // ---- Linux passthrough ABI (include/uapi/linux/nvme_ioctl.h) ----
 
-// struct nvme_passthru_cmd64: the synchronous ioctl form; `result` is completion DW0..DW1.
-struct PassthruCmd64 {
-  uint8_t opcode;
-  uint8_t flags;
-  uint16_t rsvd1;
-  uint32_t nsid;
-  uint32_t cdw2;
-  uint32_t cdw3;
-  uint64_t metadata;
-  uint64_t addr;
-  uint32_t metadata_len;
-  uint32_t data_len;
-  uint32_t cdw10;
-  uint32_t cdw11;
-  uint32_t cdw12;
-  uint32_t cdw13;
-  uint32_t cdw14;
-  uint32_t cdw15;
-  uint32_t timeout_ms;
-  uint32_t rsvd2;
-  uint64_t result;
-};
-static_assert(sizeof(PassthruCmd64) == 80);
-static_assert(offsetof(PassthruCmd64, result) == 72);
-
 // struct nvme_uring_cmd: PassthruCmd64 without `result` (carried in the 32-byte CQE's
 // big_cqe[0] instead); it lives in the 80-byte command area of a 128-byte SQE.
 struct UringCmd {
@@ -68,6 +43,15 @@ struct UringCmd {
 };
 static_assert(sizeof(UringCmd) == 72);
 
+// struct nvme_passthru_cmd64, the synchronous ioctl form: the same command followed by
+// `result` (completion DW0..DW1).
+struct PassthruCmd64 {
+  UringCmd cmd;
+  uint64_t result;
+};
+static_assert(sizeof(PassthruCmd64) == 80);
+static_assert(offsetof(PassthruCmd64, result) == 72);
+
 inline constexpr unsigned long kIoctlId = _IO('N', 0x40);
 inline constexpr unsigned long kIoctlAdmin64 = _IOWR('N', 0x47, PassthruCmd64);
 inline constexpr unsigned long kIoctlIo64 = _IOWR('N', 0x48, PassthruCmd64);
@@ -85,6 +69,19 @@ enum class IoOp : uint8_t {
   kZoneMgmtRecv = 0x7a,
   kZoneAppend = 0x7d,
 };
+
+// A read, write or zone append of `len` bytes at `slba` (LBAs of `lba_bytes`): NLB is 0's based.
+inline UringCmd DataCommand(IoOp op, uint64_t slba, const void* buf, size_t len,
+                            uint32_t lba_bytes) {
+  UringCmd c{};
+  c.opcode = static_cast<uint8_t>(op);
+  c.addr = reinterpret_cast<uintptr_t>(buf);
+  c.data_len = static_cast<uint32_t>(len);
+  c.cdw10 = static_cast<uint32_t>(slba);
+  c.cdw11 = static_cast<uint32_t>(slba >> 32);
+  c.cdw12 = static_cast<uint32_t>(len / lba_bytes - 1);
+  return c;
+}
 
 // Identify CNS values and the ZNS command set identifier.
 inline constexpr uint8_t kCnsNamespace = 0x00;
